@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The server under test is given by the environment (molecule's verify and `make demo` set it):
+NB_URL (https://127.0.0.1:PORT/), NB_PASSWORD, NB_CA (a PEM file to trust, empty for none),
+NB_HOST (the container), NB_EXPECT_MAJOR (6 or 7)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from nbclient import NotebookClient  # noqa: E402
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if value is None:
+        pytest.skip(f"{name} is not set: these tests run against a deployed server (molecule verify)")
+    return value
+
+
+@pytest.fixture(scope="session")
+def server():
+    return {
+        "url": _env("NB_URL"),
+        "password": _env("NB_PASSWORD"),
+        "ca": os.environ.get("NB_CA") or None,
+        "host": os.environ.get("NB_HOST", ""),
+        "major": int(os.environ.get("NB_EXPECT_MAJOR", "7")),
+    }
+
+
+@pytest.fixture
+def client(server):
+    return NotebookClient(server["url"], server["ca"])
+
+
+@pytest.fixture
+def logged_in(server, client):
+    response = client.login(server["password"])
+    assert response.status_code == 302, f"login answered {response.status_code}"
+    return client

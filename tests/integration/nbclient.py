@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A remote user's client for a deployed notebook server: TLS, the login form, the REST API and
+the kernel websocket, with nothing from Jupyter's own client libraries."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+import websocket
+
+
+@dataclass
+class Execution:
+    stdout: str = ""
+    stderr: str = ""
+    error: str = ""
+    status: str = ""
+    messages: list = field(default_factory=list)
+
+
+class NotebookClient:
+    def __init__(self, base_url: str, ca_file: str | None, timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/") + "/"
+        self.ca_file = ca_file
+        self.timeout = timeout
+        self.session = requests.Session()
+        # Else REQUESTS_CA_BUNDLE from the environment silently replaces `verify`.
+        self.session.trust_env = False
+        self.session.verify = ca_file if ca_file else False
+
+    # -- HTTP -------------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.base_url + path.lstrip("/")
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.session.get(self.url(path), timeout=self.timeout, allow_redirects=False, **kwargs)
+
+    def xsrf(self) -> str:
+        token = self.session.cookies.get("_xsrf")
+        if not token:
+            self.get("login")
+            token = self.session.cookies.get("_xsrf")
+        assert token, "the login page set no _xsrf cookie"
+        return token
+
+    def login(self, password: str, next_path: str | None = None) -> requests.Response:
+        xsrf = self.xsrf()
+        params = {"next": next_path} if next_path else None
+        return self.session.post(
+            self.url("login"),
+            params=params,
+            data={"password": password, "_xsrf": xsrf},
+            allow_redirects=False,
+            timeout=self.timeout,
+        )
+
+    def api(self, method: str, path: str, xsrf: bool = True, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if xsrf:
+            headers["X-XSRFToken"] = self.xsrf()
+        return self.session.request(
+            method, self.url(path), headers=headers, timeout=self.timeout, allow_redirects=False, **kwargs
+        )
+
+    # -- kernels ----------------------------------------------------------------------------
+    def start_kernel(self) -> str:
+        response = self.api("POST", "api/kernels", json={"name": "python3"})
+        assert response.status_code == 201, f"POST /api/kernels: {response.status_code} {response.text[:300]}"
+        return response.json()["id"]
+
+    def delete_kernel(self, kernel_id: str) -> int:
+        return self.api("DELETE", f"api/kernels/{kernel_id}").status_code
+
+    def execute(self, kernel_id: str, code: str, timeout: float = 60.0) -> Execution:
+        parts = urlsplit(self.base_url)
+        ws_url = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}{parts.path}api/kernels/{kernel_id}/channels"
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.session.cookies)
+        sslopt = {"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": self.ca_file} if self.ca_file else {"cert_reqs": ssl.CERT_NONE}
+        ws = websocket.create_connection(ws_url, cookie=cookie, sslopt=sslopt, timeout=timeout)
+        session_id = uuid.uuid4().hex
+        msg_id = uuid.uuid4().hex
+        ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": "nbops-test",
+                        "session": session_id,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )
+        )
+        result = Execution()
+        try:
+            while True:
+                message = json.loads(ws.recv())
+                if message.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                result.messages.append(message)
+                kind = message.get("msg_type") or message["header"]["msg_type"]
+                content = message.get("content", {})
+                if kind == "stream":
+                    if content.get("name") == "stderr":
+                        result.stderr += content.get("text", "")
+                    else:
+                        result.stdout += content.get("text", "")
+                elif kind == "error":
+                    result.error = f"{content.get('ename')}: {content.get('evalue')}"
+                elif kind == "execute_reply":
+                    result.status = content.get("status", "")
+                elif kind == "status" and content.get("execution_state") == "idle":
+                    break
+        finally:
+            ws.close()
+        return result

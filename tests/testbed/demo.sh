@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `make demo`: a secure notebook server in a local Debian 12 systemd container, deployed with
+# playbooks/deploy.yml exactly as on a real host. `make demo-down` removes it.
+#   DEMO_PORT (default 8888): the port published on 127.0.0.1 only.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+name=nbops-demo
+port=${DEMO_PORT:-8888}
+state=$repo/.build/demo
+say() { printf '==> %s\n' "$*"; }
+
+down() {
+  docker rm -f "$name" >/dev/null 2>&1 && say "removed container $name" || say "no container $name"
+  rm -rf "$state"
+}
+
+up() {
+  mkdir -p "$state"
+  chmod 0700 "$state"
+  if ! docker container inspect "$name" >/dev/null 2>&1; then
+    say "starting container $name (Debian 12, systemd), port 127.0.0.1:$port"
+    docker run -d --name "$name" --hostname "$name" \
+      --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns=host \
+      -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
+      -p "127.0.0.1:$port:8888" nbops-testbed:debian12 >/dev/null
+  elif [ "$(docker container inspect -f '{{.State.Running}}' "$name")" != true ]; then
+    say "starting the existing container $name"
+    docker start "$name" >/dev/null
+  else
+    say "container $name is running"
+  fi
+  docker exec "$name" systemctl is-system-running --wait >/dev/null || true
+
+  local new_password=false
+  if [ ! -s "$state/password" ]; then
+    say "generating a password"
+    (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$state/password")
+    new_password=true
+  fi
+  # Handed to Ansible as a vars file: never on a command line, never in the output.
+  (umask 077 && printf 'notebook_password: "%s"\n' "$(cat "$state/password")" >"$state/secrets.yml")
+  cat >"$state/inventory.yml" <<INVENTORY
+notebooks:
+  hosts:
+    $name:
+      ansible_connection: community.docker.docker
+INVENTORY
+
+  say "preparing the container like a host on this network (CA bundle, pip index)"
+  ansible-playbook -i "$state/inventory.yml" "$repo/molecule/shared/prepare.yml" >"$state/prepare.log" 2>&1 \
+    || { tail -n 30 "$state/prepare.log"; exit 1; }
+  say "deploying with playbooks/deploy.yml (log: $state/deploy.log)"
+  ANSIBLE_PIPELINING=true ansible-playbook -i "$state/inventory.yml" -e "@$state/secrets.yml" \
+    "$repo/playbooks/deploy.yml" | tee "$state/deploy.log" | grep --line-buffered -E '^(TASK|PLAY RECAP|fatal|changed)|ok=' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { say "deploy failed; see $state/deploy.log"; exit 1; }
+
+  local fingerprint
+  fingerprint=$(docker exec "$name" openssl x509 -in /etc/jupyter-notebook/tls/live/cert.pem -noout -fingerprint -sha256 | sed 's/^.*=//')
+  docker exec "$name" cat /etc/jupyter-notebook/tls/live/cert.pem >"$state/cert.pem"
+  echo
+  echo "Jupyter Notebook is up:   https://127.0.0.1:$port/"
+  echo "Certificate SHA-256:      $fingerprint"
+  echo "                          (check it in the browser's certificate view, or trust $state/cert.pem)"
+  if $new_password; then
+    echo "Password (shown once):    $(cat "$state/password")"
+  else
+    echo "Password:                 in $state/password (readable only by you)"
+  fi
+  echo "Stop and remove it:       make demo-down"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
