@@ -110,8 +110,11 @@ class NotebookClient:
             )
         )
         result = Execution()
+        idle = False
         try:
-            while True:
+            # iopub's idle status and shell's execute_reply come on different channels, in
+            # either order: the execution is over when both have arrived.
+            while not (idle and result.status):
                 message = json.loads(ws.recv())
                 if message.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
@@ -128,7 +131,7 @@ class NotebookClient:
                 elif kind == "execute_reply":
                     result.status = content.get("status", "")
                 elif kind == "status" and content.get("execution_state") == "idle":
-                    break
+                    idle = True
         finally:
             ws.close()
         return result

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 from urllib.parse import urlsplit
+
+import pytest
 
 
 def test_certificate_verifies_strictly(server):
@@ -53,3 +56,25 @@ def test_login_then_run_code_in_a_kernel(server, logged_in):
         assert int(version.split(".")[0]) == server["major"]
     finally:
         assert logged_in.delete_kernel(kernel) == 204
+
+
+def test_extra_packages_and_inline_plots(server, logged_in):
+    modules = [m for m in os.environ.get("NB_EXPECT_MODULES", "").split(",") if m]
+    if not modules:
+        pytest.skip("this scenario installs no extra packages")
+    code = "\n".join(f"import {m}" for m in modules) + "\nprint('imported')"
+    if "matplotlib" in modules:
+        code += "\nimport matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"
+    kernel = logged_in.start_kernel()
+    try:
+        result = logged_in.execute(kernel, code)
+        assert result.status == "ok", result.error
+        assert "imported" in result.stdout
+        if "matplotlib" in modules:
+            images = [
+                m for m in result.messages
+                if m["header"]["msg_type"] == "display_data" and "image/png" in m["content"]["data"]
+            ]
+            assert images, "plt.show() produced no inline PNG"
+    finally:
+        logged_in.delete_kernel(kernel)

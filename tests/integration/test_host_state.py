@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What must be true on the host: file modes, one config file, no plaintext password anywhere."""
+
+from __future__ import annotations
+
+import pytest
+from hostcheck import sh
+
+
+@pytest.fixture
+def host(server):
+    if not server["host"]:
+        pytest.skip("NB_HOST is not set")
+    return server["host"]
+
+
+@pytest.fixture
+def paths():
+    import os
+
+    return {"config": os.environ.get("NB_CONFIG_DIR", "/etc/jupyter-notebook"),
+            "service": os.environ.get("NB_SERVICE", "jupyter-notebook")}
+
+
+def test_only_the_config_for_the_installed_version_is_left(server, host, paths):
+    listing = sh(host, f"cd {paths['config']} && ls -1 *.json *.py 2>/dev/null || true").split()
+    expected = "jupyter_server_config.json" if server["major"] == 7 else "jupyter_notebook_config.json"
+    assert listing == [expected]
+
+
+def test_config_is_root_owned_and_hidden_from_others(host, paths):
+    modes = sh(host, f"stat -c '%U:%a' {paths['config']} {paths['config']}/*.json").split()
+    assert modes == ["root:750", "root:640"]
+
+
+def test_plaintext_password_is_nowhere_on_the_host(server, host, paths):
+    # The password goes in on stdin, so it is never in an argument list itself.
+    found = sh(
+        host,
+        "pw=$(cat); pids=$(systemctl show -p MainPID --value " + paths["service"] + "); "
+        "grep -rlF -- \"$pw\" /etc /opt /srv /var/lib /var/log /run /tmp /root /home 2>/dev/null; "
+        "for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/cmdline 2>/dev/null | grep -qF -- \"$pw\" && echo \"$p/cmdline\"; "
+        "tr '\\0' '\\n' < $p/environ 2>/dev/null | grep -qF -- \"$pw\" && echo \"$p/environ\"; done; "
+        "journalctl --no-pager -o cat | grep -qF -- \"$pw\" && echo journal; true",
+        stdin=server["password"],
+    )
+    assert found.split() == []
