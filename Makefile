@@ -41,12 +41,19 @@ testbed:
 unit: venv collection
 	$(BIN)/python -m pytest tests/unit -p no:cacheprovider -q
 
+# ansible-lint (production profile), defaults/argument_specs/README in step, changelog fragments.
+lint: venv collection
+	$(BIN)/ansible-lint -q
+	$(BIN)/python tests/tools/role_spec_sync.py check
+	$(BIN)/antsibull-changelog lint
+
 molecule: venv collection testbed
 	set -e; for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
 
 test: venv collection
 	tests/run-steps.sh \
 	  "unit::$(MAKE) --no-print-directory unit" \
+	  "lint::$(MAKE) --no-print-directory lint" \
 	  "testbed::$(MAKE) --no-print-directory testbed" \
 	  $(foreach s,$(SCENARIOS),"molecule-$(s)::$(BIN)/molecule test -s $(s)")
 

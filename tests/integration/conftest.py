@@ -31,6 +31,7 @@ def server():
         "ca": os.environ.get("NB_CA") or None,
         "host": os.environ.get("NB_HOST", ""),
         "major": int(os.environ.get("NB_EXPECT_MAJOR", "7")),
+        "port": int(os.environ.get("NB_PORT", "8888")),
     }
 
 
@@ -44,3 +45,24 @@ def logged_in(server, client):
     response = client.login(server["password"])
     assert response.status_code == 302, f"login answered {response.status_code}"
     return client
+
+
+@pytest.fixture
+def host(server):
+    if not server["host"]:
+        pytest.skip("NB_HOST is not set: host-side checks need the container's name")
+    return server["host"]
+
+
+@pytest.fixture(scope="session")
+def paths():
+    config = os.environ.get("NB_CONFIG_DIR", "/etc/jupyter-notebook")
+    mode = os.environ.get("NB_TLS_MODE", "self_signed")
+    tls = f"{config}/tls/{'provided' if mode == 'provided' else 'live'}"
+    return {
+        "config": config,
+        "service": os.environ.get("NB_SERVICE", "jupyter-notebook"),
+        "tls_mode": mode,
+        "cert": f"{tls}/cert.pem",
+        "key": f"{tls}/key.pem",
+    }

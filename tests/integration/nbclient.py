@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -66,6 +67,19 @@ class NotebookClient:
         return self.session.request(
             method, self.url(path), headers=headers, timeout=self.timeout, allow_redirects=False, **kwargs
         )
+
+    def wait_until_up(self, timeout: float = 30.0) -> float:
+        """Poll GET /api until it answers 200; return the seconds it took."""
+        start = time.monotonic()
+        while True:
+            try:
+                if self.get("api").status_code == 200:
+                    return time.monotonic() - start
+            except requests.RequestException:
+                pass
+            if time.monotonic() - start > timeout:
+                raise TimeoutError(f"{self.base_url}api did not answer within {timeout} s")
+            time.sleep(0.2)
 
     # -- kernels ----------------------------------------------------------------------------
     def start_kernel(self) -> str:

@@ -7,21 +7,6 @@ import pytest
 from hostcheck import sh
 
 
-@pytest.fixture
-def host(server):
-    if not server["host"]:
-        pytest.skip("NB_HOST is not set")
-    return server["host"]
-
-
-@pytest.fixture
-def paths():
-    import os
-
-    return {"config": os.environ.get("NB_CONFIG_DIR", "/etc/jupyter-notebook"),
-            "service": os.environ.get("NB_SERVICE", "jupyter-notebook")}
-
-
 def test_only_the_config_for_the_installed_version_is_left(server, host, paths):
     listing = sh(host, f"cd {paths['config']} && ls -1 *.json *.py 2>/dev/null || true").split()
     expected = "jupyter_server_config.json" if server["major"] == 7 else "jupyter_notebook_config.json"

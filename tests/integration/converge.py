@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run the scenario's converge playbook against one host, as the user would run it again."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOK = REPO / "molecule" / "shared" / "converge.yml"
+
+
+@dataclass
+class Run:
+    rc: int
+    output: str
+    changed: int
+    failed: int
+
+
+def command(host: str, extra_vars: dict | None, vars_file: str) -> list[str]:
+    inventory = os.environ["NB_INVENTORY"]
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "--limit", host, str(PLAYBOOK)]
+    if extra_vars:
+        # A vars file, not -e key=value: values (passwords) never appear in an argument list.
+        argv += ["-e", f"@{vars_file}"]
+    return argv
+
+
+def converge(host: str, extra_vars: dict | None = None, timeout: float = 900) -> Run:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(extra_vars or {}, fh)
+    try:
+        proc = subprocess.run(
+            command(host, extra_vars, fh.name), capture_output=True, text=True, timeout=timeout,
+            env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_CALLBACKS_ENABLED": ""},
+        )
+    finally:
+        os.unlink(fh.name)
+    return parse(proc.returncode, proc.stdout + proc.stderr, host)
+
+
+def parse(rc: int, output: str, host: str) -> Run:
+    recap = re.search(rf"^{re.escape(host)}\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", output, re.M)
+    changed, failed = (int(recap.group(1)), int(recap.group(2))) if recap else (-1, -1)
+    return Run(rc, output, changed, failed)
