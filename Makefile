@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 COLLECTIONS := $(CURDIR)/.build/collections
-SCENARIOS ?= default alternative upgrade
+SCENARIOS ?= default alternative upgrade resilience
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -14,7 +14,7 @@ export PY_COLORS := 0
 export NO_COLOR := 1
 export ANSIBLE_NOCOWS := 1
 
-.PHONY: help venv collection testbed unit lint molecule test demo demo-down bench clean
+.PHONY: help venv collection testbed unit lint sanity galaxy demo-test molecule test demo demo-down bench clean
 
 help:
 	@echo "make demo       deploy a secure notebook server into a local container and print its URL"
@@ -28,6 +28,11 @@ $(VENV)/.installed: requirements/controller.txt requirements/test.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+.venv-importer/.installed: requirements/importer.txt
+	python3 -m venv .venv-importer
+	.venv-importer/bin/pip install --disable-pip-version-check -q -r requirements/importer.txt
+	touch $@
 
 # The collection is used by FQCN from this checkout through a symlinked collections tree.
 collection:
@@ -47,6 +52,26 @@ lint: venv collection
 	$(BIN)/python tests/tools/role_spec_sync.py check
 	$(BIN)/antsibull-changelog lint
 
+# ansible-test on a copy laid out as ansible_collections/nbops/jupyter; empty ignore files.
+sanity: venv
+	command -v shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+	tests/tools/ansible-test.sh sanity --venv --python 3.11
+	tests/tools/ansible-test.sh units --venv --python 3.11
+
+# The tarball Galaxy would get (tests, molecule and build files left out), checked by
+# galaxy-importer as Galaxy checks an upload.
+galaxy: venv .venv-importer/.installed
+	rm -rf .build/dist
+	$(BIN)/ansible-galaxy collection build --output-path .build/dist
+	! tar -tzf .build/dist/nbops-jupyter-*.tar.gz | grep -E '^(tests|molecule|\.ci|\.venv|\.build|Makefile|requirements)/'
+	cd .build && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/tools/galaxy-importer.cfg \
+	  $(CURDIR)/.venv-importer/bin/python -m galaxy_importer.main $(CURDIR)/.build/dist/nbops-jupyter-*.tar.gz
+
+# The user's first five minutes, end to end: make demo twice (the second changes nothing), a real
+# browser logs in and runs a cell, then make demo-down.
+demo-test: venv collection testbed
+	tests/testbed/demo-test.sh
+
 molecule: venv collection testbed
 	set -e; for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
 
@@ -54,7 +79,10 @@ test: venv collection
 	tests/run-steps.sh \
 	  "unit::$(MAKE) --no-print-directory unit" \
 	  "lint::$(MAKE) --no-print-directory lint" \
+	  "sanity::$(MAKE) --no-print-directory sanity" \
+	  "galaxy::$(MAKE) --no-print-directory galaxy" \
 	  "testbed::$(MAKE) --no-print-directory testbed" \
+	  "demo::$(MAKE) --no-print-directory demo-test" \
 	  $(foreach s,$(SCENARIOS),"molecule-$(s)::$(BIN)/molecule test -s $(s)")
 
 demo: venv collection

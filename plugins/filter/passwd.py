@@ -57,7 +57,7 @@ _value:
 """
 
 
-from ansible_collections.nbops.jupyter.plugins.module_utils._filter_errors import filter_call
+from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
 from ansible_collections.nbops.jupyter.plugins.module_utils._passwd import hash_password
 
 

@@ -43,7 +43,7 @@ _value:
   type: boolean
 """
 
-from ansible_collections.nbops.jupyter.plugins.module_utils._filter_errors import filter_call
+from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
 from ansible_collections.nbops.jupyter.plugins.module_utils._passwd import check_password
 
 

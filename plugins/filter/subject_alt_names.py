@@ -45,7 +45,7 @@ _value:
   elements: string
 """
 
-from ansible_collections.nbops.jupyter.plugins.module_utils._filter_errors import filter_call
+from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
 from ansible_collections.nbops.jupyter.plugins.module_utils._san import (
     entries_from_names,
     entries_from_openssl,

@@ -49,7 +49,7 @@ def entries_from_openssl(text: object) -> list[str]:
         if not line or line.startswith("X509v3 Subject Alternative Name") or line.startswith("No extensions"):
             continue
         for item in line.split(","):
-            kind, _, value = item.strip().partition(":")
+            kind, _sep, value = item.strip().partition(":")
             if kind == "DNS":
                 result.add(_entry("DNS", value))
             elif kind == "IP Address":

@@ -38,8 +38,8 @@ def converge(host: str, extra_vars: dict | None = None, timeout: float = 900) ->
         json.dump(extra_vars or {}, fh)
     try:
         proc = subprocess.run(
-            command(host, extra_vars, fh.name), capture_output=True, text=True, timeout=timeout,
-            env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_CALLBACKS_ENABLED": ""},
+            command(host, extra_vars, fh.name), capture_output=True, text=True, timeout=timeout, check=False,
+            env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
         )
     finally:
         os.unlink(fh.name)

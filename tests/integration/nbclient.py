@@ -125,16 +125,29 @@ class NotebookClient:
         )
         result = Execution()
         idle = False
+        # The server's websocket pings keep a socket timeout from ever firing: keep a deadline.
+        deadline = time.monotonic() + timeout
+        ws.settimeout(5)
         try:
             # iopub's idle status and shell's execute_reply come on different channels, in
             # either order: the execution is over when both have arrived.
             while not (idle and result.status):
-                message = json.loads(ws.recv())
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no reply from kernel {kernel_id} within {timeout} s")
+                try:
+                    message = json.loads(ws.recv())
+                except websocket.WebSocketTimeoutException:
+                    continue
+                content = message.get("content", {})
+                if message.get("msg_type") == "status" and content.get("execution_state") in ("restarting", "dead"):
+                    # The server says the kernel died (killed, out of memory) and is being replaced.
+                    result.error = f"kernel {content['execution_state']}"
+                    result.status = "died"
+                    break
                 if message.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
                 result.messages.append(message)
                 kind = message.get("msg_type") or message["header"]["msg_type"]
-                content = message.get("content", {})
                 if kind == "stream":
                     if content.get("name") == "stderr":
                         result.stderr += content.get("text", "")

@@ -12,7 +12,7 @@ import subprocess
 import time
 
 import pytest
-from converge import command, converge, parse
+from converge import command, converge
 from hostcheck import sh
 from nbclient import NotebookClient
 
@@ -65,15 +65,14 @@ def test_kernel_over_memory_max_dies_server_stays(server, logged_in, host, paths
     try:
         # Twice the limit, every page written.
         code = "blocks = [bytes(64 * 1024 * 1024) + b'x' for _ in range(64)]\nprint('survived')"
-        try:
-            result = logged_in.execute(kernel, code, timeout=60)
-            assert "survived" not in result.stdout, "a kernel used 4 GiB under notebook_memory_max"
-        except Exception:  # the kernel died mid-request: the websocket closes or times out
-            pass
+        result = logged_in.execute(kernel, code, timeout=120)
+        assert "survived" not in result.stdout, "a kernel used 4 GiB under notebook_memory_max"
+        assert result.status == "died", f"expected the kernel to be killed, got {result.status}: {result.error}"
         assert logged_in.get("api/status").status_code == 200
         assert _main_pid(host, paths["service"]) == pid, "the server was restarted, not just the kernel"
         journal = sh(host, f"journalctl -u {paths['service']} --no-pager -o cat | tail -n 200")
-        assert "oom" in journal.lower() or "Killed" in journal or "restarting" in journal.lower()
+        assert "restarting kernel" in journal
+        print(f"\n[figure] {host}: a kernel over notebook_memory_max={limit} was killed; server PID {pid} kept serving")
     finally:
         logged_in.delete_kernel(kernel)
 
@@ -81,7 +80,9 @@ def test_kernel_over_memory_max_dies_server_stays(server, logged_in, host, paths
 def test_certificate_near_expiry_is_renewed_then_left_alone(server, host, paths):
     live = sh(host, f"readlink -f {paths['cert']}").strip()
     key = sh(host, f"readlink -f {paths['key']}").strip()
-    sh(host, f"openssl req -x509 -key {key} -out {live}.tmp -days 1 -subj /CN=expiring 2>/dev/null && mv {live}.tmp {live}")
+    # Rewritten in place, so owner and mode stay what the role set.
+    sh(host, f"openssl req -x509 -key {key} -out /tmp/expiring.pem -days 1 -subj /CN=expiring 2>/dev/null "
+             f"&& cat /tmp/expiring.pem > {live}")
     expiring = _fingerprint_file(host, paths["cert"])
     run = converge(host)
     assert run.rc == 0 and run.changed >= 1, run.output[-3000:]
@@ -184,7 +185,7 @@ BAD_INPUTS = [
 ]
 
 
-def test_bad_input_fails_before_any_change(host, paths, record_property):
+def test_bad_input_fails_before_any_change(host, paths):
     before = sh(host, f"sha256sum {paths['config']}/*.json /etc/systemd/system/{paths['service']}.service")
     results = []
     for extra, variable in BAD_INPUTS:

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # `make demo`: a secure notebook server in a local Debian 12 systemd container, deployed with
 # playbooks/deploy.yml exactly as on a real host. `make demo-down` removes it.
+# The collection is built into a tarball and installed from it into a clean collections path,
+# and the playbook is called by its FQCN, as a user who installed it from Galaxy would.
 #   DEMO_PORT (default 8888): the port published on 127.0.0.1 only.
+#   DEMO_NAME (default nbops-demo): the container's name.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-name=nbops-demo
+name=${DEMO_NAME:-nbops-demo}
 port=${DEMO_PORT:-8888}
-state=$repo/.build/demo
+state=$repo/.build/$name
 say() { printf '==> %s\n' "$*"; }
 
 down() {
-  docker rm -f "$name" >/dev/null 2>&1 && say "removed container $name" || say "no container $name"
+  if docker rm -f "$name" >/dev/null 2>&1; then say "removed container $name"; else say "no container $name"; fi
   rm -rf "$state"
 }
 
@@ -29,7 +32,10 @@ up() {
   else
     say "container $name is running"
   fi
-  docker exec "$name" systemctl is-system-running --wait >/dev/null || true
+  for _ in $(seq 1 30); do
+    docker exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 && break
+    sleep 1
+  done
 
   local new_password=false
   if [ ! -s "$state/password" ]; then
@@ -46,13 +52,26 @@ notebooks:
       ansible_connection: community.docker.docker
 INVENTORY
 
+  say "building the collection and installing it from its tarball into $state/collections"
+  rm -rf "$state/dist" "$state/collections"
+  ansible-galaxy collection build "$repo" --output-path "$state/dist" >/dev/null
+  ansible-galaxy collection install --force "$state"/dist/nbops-jupyter-*.tar.gz -p "$state/collections" 2>&1 \
+    | grep -v "is not part of the configured Ansible collections paths" || true
+  [ -f "$state/collections/ansible_collections/nbops/jupyter/MANIFEST.json" ] || { say "install from the tarball failed"; exit 1; }
+
   say "preparing the container like a host on this network (CA bundle, pip index)"
   ansible-playbook -i "$state/inventory.yml" "$repo/molecule/shared/prepare.yml" >"$state/prepare.log" 2>&1 \
     || { tail -n 30 "$state/prepare.log"; exit 1; }
-  say "deploying with playbooks/deploy.yml (log: $state/deploy.log)"
-  ANSIBLE_PIPELINING=true ansible-playbook -i "$state/inventory.yml" -e "@$state/secrets.yml" \
-    "$repo/playbooks/deploy.yml" | tee "$state/deploy.log" | grep --line-buffered -E '^(TASK|PLAY RECAP|fatal|changed)|ok=' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { say "deploy failed; see $state/deploy.log"; exit 1; }
+  say "deploying with nbops.jupyter.deploy (log: $state/deploy.log)"
+  local rc=0
+  ANSIBLE_COLLECTIONS_PATH=$state/collections ANSIBLE_PIPELINING=true \
+    ansible-playbook -i "$state/inventory.yml" -e "@$state/secrets.yml" nbops.jupyter.deploy >"$state/deploy.log" 2>&1 &
+  local pid=$!
+  # Progress while it works: one line per task.
+  tail -n +1 -f --pid "$pid" "$state/deploy.log" | grep --line-buffered -E '^(TASK|fatal|changed)' | sed -u 's/ \*\**$//' &
+  wait "$pid" || rc=$?
+  sleep 0.5
+  if [ "$rc" -ne 0 ]; then tail -n 40 "$state/deploy.log"; say "deploy failed (exit $rc); log: $state/deploy.log"; exit 1; fi
 
   local fingerprint
   fingerprint=$(docker exec "$name" openssl x509 -in /etc/jupyter-notebook/tls/live/cert.pem -noout -fingerprint -sha256 | sed 's/^.*=//')
@@ -67,6 +86,7 @@ INVENTORY
     echo "Password:                 in $state/password (readable only by you)"
   fi
   echo "Stop and remove it:       make demo-down"
+  grep -E '^[^ ]+ +: ok=' "$state/deploy.log" | sed 's/^/Ansible recap:            /' 
 }
 
 case "${1:-up}" in

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Keep defaults/main.yml, meta/argument_specs.yml and the README's variable table in step.
 
-  role_spec_sync.py check    exit 1, naming each difference, when they disagree
-  role_spec_sync.py readme   rewrite the table between the README's markers from the spec
+  python tests/tools/role_spec_sync.py check    exit 1, naming each difference, when they disagree
+  python tests/tools/role_spec_sync.py readme   rewrite the table between the README's markers from the spec
 """
 
 from __future__ import annotations

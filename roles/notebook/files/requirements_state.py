@@ -1,6 +1,8 @@
-"""Print as JSON, for each requirement given as an argument, the installed version and whether
-it satisfies the requirement. Run by the venv's python, so no network and no pip resolver."""
+"""Print as JSON whether the last install into this venv finished, and for each requirement
+given as an argument the installed version and whether it satisfies the requirement.
+Run by the venv's python: no network, no pip resolver."""
 import json
+import os
 import sys
 from importlib import metadata
 
@@ -21,4 +23,7 @@ for spec in sys.argv[1:]:
         "version": version,
         "satisfied": version is not None and req.specifier.contains(version, prereleases=True),
     }
-print(json.dumps(state))
+# The role writes this marker after pip succeeded and removes it before pip starts: without it
+# the venv may hold a half-installed package whose metadata looks fine.
+complete = os.path.exists(os.path.join(sys.prefix, ".nbops-install-complete"))
+print(json.dumps({"complete": complete, "requirements": state}))

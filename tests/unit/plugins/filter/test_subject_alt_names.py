@@ -9,7 +9,11 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nbops.jupyter.plugins.filter.subject_alt_names import subject_alt_names
 
-OPENSSL_TEXT = """X509v3 Subject Alternative Name: \n    DNS:Host.Example.org, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:FE80:0:0:0:0:0:0:1\n"""
+OPENSSL_TEXT = (
+    "X509v3 Subject Alternative Name: \n"
+    "    DNS:Host.Example.org, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1,"
+    " IP Address:FE80:0:0:0:0:0:0:1\n"
+)
 
 
 def test_names_are_normalised_sorted_and_unique():
