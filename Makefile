@@ -93,5 +93,11 @@ demo: venv collection
 demo-down: venv collection
 	tests/testbed/demo.sh down
 
+# Timings, not assertions: by hand vs the role, a second run, fleets of 1-8 (see README).
+bench: venv collection
+	tests/testbed/ensure-docker.sh
+	tests/testbed/build-images.sh bookworm
+	$(BIN)/python tests/bench/bench.py
+
 clean:
 	rm -rf .build .pytest_cache

@@ -24,21 +24,21 @@ class Run:
     failed: int
 
 
-def command(host: str, extra_vars: dict | None, vars_file: str) -> list[str]:
+def command(host: str, extra_vars: dict | None, vars_file: str, args: tuple = ()) -> list[str]:
     inventory = os.environ["NB_INVENTORY"]
-    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "--limit", host, str(PLAYBOOK)]
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "--limit", host, *args, str(PLAYBOOK)]
     if extra_vars:
         # A vars file, not -e key=value: values (passwords) never appear in an argument list.
         argv += ["-e", f"@{vars_file}"]
     return argv
 
 
-def converge(host: str, extra_vars: dict | None = None, timeout: float = 900) -> Run:
+def converge(host: str, extra_vars: dict | None = None, timeout: float = 900, args: tuple = ()) -> Run:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(extra_vars or {}, fh)
     try:
         proc = subprocess.run(
-            command(host, extra_vars, fh.name), capture_output=True, text=True, timeout=timeout, check=False,
+            command(host, extra_vars, fh.name, args), capture_output=True, text=True, timeout=timeout, check=False,
             env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
         )
     finally:
