@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +32,7 @@ def start(names):
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
         sh("docker", "run", "-d", "--name", name, "--hostname", name, *RUN, IMAGE)
     for name in names:
-        for _ in range(60):
+        for _attempt in range(60):
             if subprocess.run(["docker", "exec", name, "systemctl", "is-system-running", "--wait"],
                               capture_output=True, check=False).returncode in (0, 1):
                 break

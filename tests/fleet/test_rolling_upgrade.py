@@ -27,7 +27,8 @@ def version(host: str) -> str:
 
 
 def serving(host: str) -> bool:
-    probe = "import ssl, urllib.request as u; ctx = ssl._create_unverified_context(); print(u.urlopen('https://127.0.0.1:8888/api', context=ctx, timeout=5).status)"
+    probe = ("import ssl, urllib.request as u; ctx = ssl._create_unverified_context(); "
+             "print(u.urlopen('https://127.0.0.1:8888/api', context=ctx, timeout=5).status)")
     out = subprocess.run(["docker", "exec", host, "python3", "-c", probe], capture_output=True, text=True, check=False)
     return out.stdout.strip() == "200"
 
