@@ -29,6 +29,11 @@ $(VENV)/.installed: requirements/controller.txt requirements/test.txt
 
 venv: $(VENV)/.installed
 
+.venv-docs/.installed: requirements/docs.txt
+	python3 -m venv .venv-docs
+	.venv-docs/bin/pip install --disable-pip-version-check -q -r requirements/docs.txt
+	touch $@
+
 .venv-importer/.installed: requirements/importer.txt
 	python3 -m venv .venv-importer
 	.venv-importer/bin/pip install --disable-pip-version-check -q -r requirements/importer.txt
@@ -46,11 +51,13 @@ testbed:
 unit: venv collection
 	$(BIN)/python -m pytest tests/unit -p no:cacheprovider -q
 
-# ansible-lint (production profile), defaults/argument_specs/README in step, changelog fragments.
-lint: venv collection
+# ansible-lint (production profile), defaults/argument_specs/README in step, changelog fragments,
+# antsibull-docs' lint of plugin and role docs.
+lint: venv collection .venv-docs/.installed
 	$(BIN)/ansible-lint -q
 	$(BIN)/python tests/tools/role_spec_sync.py check
 	$(BIN)/antsibull-changelog lint
+	tests/tools/docs-lint.sh
 
 # ansible-test on a copy laid out as ansible_collections/nbops/jupyter; empty ignore files.
 sanity: venv

@@ -4,9 +4,6 @@
 # Usage: tests/tools/ansible-test.sh sanity|units [ansible-test options]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-# Outside the checkout: inside it, git would call every copied file ignored.
-tree=${TMPDIR:-/tmp}/nbops-ansible-test/ansible_collections/nbops/jupyter
-
 # ansible-test bootstraps pip in its venvs with a script from a host this machine can't reach;
 # its own message says to put one in the cache. This one uses ensurepip and PyPI instead.
 cache=${HOME}/.ansible/test/cache
@@ -21,8 +18,5 @@ subprocess.check_call([sys.executable, "-m", "pip", "install", "--disable-pip-ve
 PY
 fi
 
-rm -rf "$tree"
-mkdir -p "$tree"
-git -C "$repo" ls-files -z | (cd "$repo" && tar --null -T - -cf -) | tar -xf - -C "$tree"
-cd "$tree"
+cd "$("$repo/tests/tools/collection-copy.sh" "${TMPDIR:-/tmp}/nbops-ansible-test")"
 exec ansible-test "$@"
