@@ -4,16 +4,17 @@ the hosts not yet reached keep serving; a good one goes through every batch."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+
+from converge import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 HOSTS = [h for h in os.environ.get("NB_FLEET", "").split(",") if h]
 VENV = os.environ.get("NB_VENV", "/opt/jupyter-notebook/venv")
 pytestmark = pytest.mark.skipif(len(HOSTS) < 2, reason="NB_FLEET lists fewer than two hosts")
@@ -33,25 +34,14 @@ def serving(host: str) -> bool:
     return out.stdout.strip() == "200"
 
 
-def upgrade(extra: dict) -> subprocess.CompletedProcess:
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(extra, fh)
-    try:
-        return subprocess.run(
-            [str(Path(sys.executable).parent / "ansible-playbook"), "-i", os.environ["NB_INVENTORY"],
-             str(REPO / "playbooks" / "upgrade.yml"), "-e", f"@{fh.name}"],
-            capture_output=True, text=True, check=False, timeout=1200,
-            env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
-        )
-    finally:
-        os.unlink(fh.name)
+def upgrade(extra: dict) -> tuple[int, str]:
+    return run_playbook(REPO / "playbooks" / "upgrade.yml", extra, timeout=1200)
 
 
 def test_bad_version_halts_the_rollout_and_the_rest_keep_serving():
     before = {host: version(host) for host in HOSTS}
-    run = upgrade({"notebook_upgrade_version": "7.999.0", "notebook_upgrade_batch": 1})
-    output = run.stdout + run.stderr  # ansible-core 2.19 reports failures on stderr
-    assert run.returncode != 0, output[-3000:]
+    rc, output = upgrade({"notebook_upgrade_version": "7.999.0", "notebook_upgrade_batch": 1})
+    assert rc != 0, output[-3000:]
     first, rest = HOSTS[0], HOSTS[1:]
     assert f"fatal: [{first}]" in output, output[-3000:]
     for host in rest:
@@ -65,7 +55,7 @@ def test_bad_version_halts_the_rollout_and_the_rest_keep_serving():
 
 def test_good_version_rolls_through_every_batch():
     target = version(HOSTS[-1])
-    run = upgrade({"notebook_upgrade_version": target, "notebook_upgrade_batch": 1})
-    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    rc, output = upgrade({"notebook_upgrade_version": target, "notebook_upgrade_batch": 1})
+    assert rc == 0, output[-3000:]
     for host in HOSTS:
         assert version(host) == target and serving(host)

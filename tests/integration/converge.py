@@ -24,26 +24,36 @@ class Run:
     failed: int
 
 
-def command(host: str, extra_vars: dict | None, vars_file: str, args: tuple = ()) -> list[str]:
-    inventory = os.environ["NB_INVENTORY"]
-    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "--limit", host, *args, str(PLAYBOOK)]
+def command(playbook: Path, extra_vars: dict | None, vars_file: str, limit: str | None = None,
+            args: tuple = ()) -> list[str]:
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", os.environ["NB_INVENTORY"], *args]
+    if limit:
+        argv += ["--limit", limit]
+    argv.append(str(playbook))
     if extra_vars:
         # A vars file, not -e key=value: values (passwords) never appear in an argument list.
         argv += ["-e", f"@{vars_file}"]
     return argv
 
 
-def converge(host: str, extra_vars: dict | None = None, timeout: float = 900, args: tuple = ()) -> Run:
+def run_playbook(playbook: Path, extra_vars: dict | None = None, limit: str | None = None,
+                 timeout: float = 900, args: tuple = ()) -> tuple[int, str]:
+    """Return the exit code and everything printed (ansible-core 2.19 reports failures on stderr)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(extra_vars or {}, fh)
     try:
         proc = subprocess.run(
-            command(host, extra_vars, fh.name, args), capture_output=True, text=True, timeout=timeout, check=False,
-            env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
+            command(playbook, extra_vars, fh.name, limit, args), capture_output=True, text=True, timeout=timeout,
+            check=False, env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
         )
     finally:
         os.unlink(fh.name)
-    return parse(proc.returncode, proc.stdout + proc.stderr, host)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def converge(host: str, extra_vars: dict | None = None, timeout: float = 900, args: tuple = ()) -> Run:
+    rc, output = run_playbook(PLAYBOOK, extra_vars, host, timeout, args)
+    return parse(rc, output, host)
 
 
 def parse(rc: int, output: str, host: str) -> Run:

@@ -12,7 +12,7 @@ import subprocess
 import time
 
 import pytest
-from converge import command, converge
+from converge import PLAYBOOK, command, converge
 from hostcheck import sh
 from nbclient import NotebookClient
 
@@ -135,7 +135,7 @@ def test_busy_port_fails_loudly_and_never_moves(server, host, paths):
 def test_converge_killed_during_install_is_healed(server, host, paths):
     venv = os.environ.get("NB_VENV", "/opt/jupyter-notebook/venv")
     sh(host, f"systemctl stop {paths['service']}; rm -rf {venv}")
-    proc = subprocess.Popen(command(host, None, ""), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(command(PLAYBOOK, None, "", limit=host), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 300
