@@ -18,8 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = os.environ.get("BENCH_IMAGE", "nbops-testbed:debian12")
 ANSIBLE = Path(sys.executable).parent / "ansible-playbook"
-RUN = ["--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", "--cgroupns=host",
-       "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp"]
+RUN_CONTAINER = REPO / "tests" / "testbed" / "run-container.sh"
 OUT = REPO / ".build" / "bench"
 
 
@@ -30,13 +29,7 @@ def sh(*argv, **kwargs):
 def start(names):
     for name in names:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
-        sh("docker", "run", "-d", "--name", name, "--hostname", name, *RUN, IMAGE)
-    for name in names:
-        for _attempt in range(60):
-            if subprocess.run(["docker", "exec", name, "systemctl", "is-system-running", "--wait"],
-                              capture_output=True, check=False).returncode in (0, 1):
-                break
-            time.sleep(0.5)
+        sh(str(RUN_CONTAINER), name, IMAGE)
 
 
 def destroy(names):

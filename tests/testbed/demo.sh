@@ -22,20 +22,17 @@ up() {
   chmod 0700 "$state"
   if ! docker container inspect "$name" >/dev/null 2>&1; then
     say "starting container $name (Debian 12, systemd), port 127.0.0.1:$port"
-    docker run -d --name "$name" --hostname "$name" \
-      --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns=host \
-      -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
-      -p "127.0.0.1:$port:8888" nbops-testbed:debian12 >/dev/null
+    "$repo/tests/testbed/run-container.sh" "$name" nbops-testbed:debian12 -p "127.0.0.1:$port:8888"
   elif [ "$(docker container inspect -f '{{.State.Running}}' "$name")" != true ]; then
     say "starting the existing container $name"
     docker start "$name" >/dev/null
+    for _ in $(seq 1 30); do
+      docker exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 && break
+      sleep 1
+    done
   else
     say "container $name is running"
   fi
-  for _ in $(seq 1 30); do
-    docker exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 && break
-    sleep 1
-  done
 
   local new_password=false
   if [ ! -s "$state/password" ]; then
