@@ -32,7 +32,7 @@ class Links(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "a" and attrs.get("href"):
-            url, _, fragment = attrs["href"].partition("#")
+            url, dummy, fragment = attrs["href"].partition("#")
             hashes = dict([fragment.split("=", 1)]) if "=" in fragment else {}
             self.files.append({"url": url, "filename": url.rsplit("/", 1)[-1], "hashes": hashes,
                                "yanked": "data-yanked" in attrs})

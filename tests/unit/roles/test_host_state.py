@@ -42,7 +42,7 @@ def test_valid_certificate_reports_key_names_and_fingerprint(host_state, tmp_pat
 @needs_openssl
 def test_certificate_problems_are_named(host_state, tmp_path):
     cert, key = make_cert(tmp_path / "a")
-    _, other_key = make_cert(tmp_path / "b", key_spec=("rsa:2048",))
+    other_key = make_cert(tmp_path / "b", key_spec=("rsa:2048",))[1]
     assert host_state.certificate(cert, other_key, 0)["state"] == "mismatch"
     assert host_state.certificate(cert, key, renew_seconds=60 * 86400)["state"] == "expiring"
     assert host_state.certificate(str(tmp_path / "none.pem"), key, 0)["state"] == "missing"
