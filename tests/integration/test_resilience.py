@@ -208,3 +208,22 @@ def test_bad_input_fails_before_any_change(host, paths):
         assert variable in run.output, f"{extra}: the error does not name {variable}:\n{run.output[-2000:]}"
     assert sh(host, f"sha256sum {paths['config']}/*.json /etc/systemd/system/{paths['service']}.service") == before
     print(f"\n[figure] {host}: {len(results)} bad inputs refused before any change")
+
+
+def test_hand_edits_are_put_back_and_the_server_restarted(server, host, paths):
+    """The converged run reads checksums, owners and modes instead of running the template and
+    file tasks: drift in any of them must still be found and undone."""
+    unit = f"/etc/systemd/system/{paths['service']}.service"
+    config = sh(host, f"ls {paths['config']}/*.json").split()[0]
+    pid = _main_pid(host, paths["service"])
+    sh(host, f"sed -i 's/^RestartSec=.*/RestartSec=30/' {unit} && chmod 0644 {config} "
+             f"&& echo 'c.ServerApp.port = 1' > {paths['config']}/jupyter_notebook_config.py "
+             f"&& chmod 0777 {paths['config']}/migrated")
+    run = converge(host)
+    assert run.rc == 0 and run.changed >= 4, run.output[-3000:]
+    assert "RestartSec=30" not in sh(host, f"cat {unit}")
+    assert sh(host, f"stat -c %a {config} {paths['config']}/migrated").split() == ["640", "640"]
+    assert sh(host, f"ls {paths['config']}").split().count("jupyter_notebook_config.py") == 0
+    assert _main_pid(host, paths["service"]) != pid, "the server was not restarted after its config changed"
+    NotebookClient(server["url"], server["ca"]).wait_until_up()
+    _assert_converged(host)

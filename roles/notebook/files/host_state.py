@@ -1,8 +1,10 @@
 """Read, in one call and without changing anything, all the host state the role decides on:
 OS packages, the venv's requirements, the service user, owners and modes of the role's paths,
-the TLS certificate, the password hash already deployed, leftover config and the service.
+checksums of the files it renders, the TLS certificate, the password hash already deployed,
+leftover config and the service.
 Run by the host's python3 with a JSON request on stdin; prints one JSON answer."""
 import grp
+import hashlib
 import json
 import os
 import pwd
@@ -54,6 +56,17 @@ def path_differs(spec):
     kind = stat.S_ISDIR if spec["state"] == "directory" else stat.S_ISREG
     return not kind(st.st_mode) or (owner, group, stat.S_IMODE(st.st_mode)) != (
         spec["owner"], spec["group"], int(spec["mode"], 8))
+
+
+def rendered(spec):
+    """sha1 of a file the role renders, or None when it is missing or its owner or mode is off:
+    the template task runs only when the controller's rendering has another sha1."""
+    if path_differs({**spec, "state": "file"}):
+        return None
+    digest = hashlib.sha1()
+    with open(spec["path"], "rb") as fh:
+        digest.update(fh.read())
+    return digest.hexdigest()
 
 
 def openssl(*args):
@@ -110,6 +123,7 @@ def main():
         "packages": packages(request["packages"]),
         "venv": venv(request["venv"], request["requirements_probe"], request["requirements"]),
         "paths_to_fix": [spec["path"] for spec in request["paths"] if path_differs(spec)],
+        "rendered": {spec["path"]: rendered(spec) for spec in request["rendered"]},
         "hashes": {path: deployed_hashes(path) for path in request["configs"]},
         "config_files": [path for path in request["config_files"] if os.path.lexists(path)],
         "service": service(request["service"]),

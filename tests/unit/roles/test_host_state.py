@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import grp
+import hashlib
 import json
 import os
 import pwd
@@ -35,7 +36,6 @@ def test_valid_certificate_reports_key_names_and_fingerprint(host_state, tmp_pat
     assert state["state"] == "valid" and state["keytype"] == "ecdsa"
     assert "DNS:nb.example" in state["san"] and "IP Address:127.0.0.1" in state["san"]
     der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"], capture_output=True, check=True).stdout
-    import hashlib
     assert state["fingerprint"].replace(":", "").lower() == hashlib.sha256(der).hexdigest()
 
 
@@ -96,7 +96,10 @@ def test_whole_probe_answers_from_a_request_on_stdin(tmp_path):
         "config_files": [str(stale), str(tmp_path / "jupyter_server_config.py")],
         "service": "nbops-no-such-unit",
         "tls": None,
+        "rendered": [{"path": str(stale), "owner": ME, "group": MY_GROUP, "mode": "0640"},
+                     {"path": str(tmp_path / "absent.json"), "owner": ME, "group": MY_GROUP, "mode": "0640"}],
     }
+    os.chmod(stale, 0o640)
     proc = subprocess.run([sys.executable, str(FILES / "host_state.py")], input=json.dumps(request),
                           capture_output=True, text=True, check=True)
     answer = json.loads(proc.stdout)
@@ -111,3 +114,15 @@ def test_whole_probe_answers_from_a_request_on_stdin(tmp_path):
     assert answer["group_ok"] and answer["user_ok"]
     assert answer["service"] == {"active": False, "enabled": False}
     assert "tls" not in answer
+    # sha1 of "" for the file in place; None for the missing one, so its template task runs.
+    assert answer["rendered"] == {str(stale): "da39a3ee5e6b4b0d3255bfef95601890afd80709", str(tmp_path / "absent.json"): None}
+
+
+def test_rendered_file_with_another_mode_has_no_checksum(host_state, tmp_path):
+    target = tmp_path / "unit.service"
+    target.write_text("[Unit]\n")
+    os.chmod(target, 0o600)
+    spec = {"path": str(target), "owner": ME, "group": MY_GROUP, "mode": "0644"}
+    assert host_state.rendered(spec) is None
+    os.chmod(target, 0o644)
+    assert host_state.rendered(spec) == hashlib.sha1(b"[Unit]\n").hexdigest()
