@@ -12,11 +12,9 @@ import subprocess
 import sys
 import threading
 import zipfile
-from pathlib import Path
 
 import pytest
 
-FILES = Path(__file__).resolve().parents[3] / "roles" / "notebook" / "files"
 
 GLIBC = (2, 36)
 
@@ -96,26 +94,26 @@ def index(fetch_uv):
     server.shutdown()
 
 
-def run(url, dest):
+def run(script, url, dest):
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    return subprocess.run([sys.executable, str(FILES / "fetch_uv.py"), url, str(dest)],
+    return subprocess.run([sys.executable, script, url, str(dest)],
                           capture_output=True, text=True, env=env, check=False)
 
 
 @pytest.mark.parametrize("fmt", ["json", "html"])
-def test_newest_unyanked_wheel_is_unpacked_executable(index, tmp_path, fmt):
+def test_newest_unyanked_wheel_is_unpacked_executable(fetch_uv, index, tmp_path, fmt):
     url, state = index
     state["format"] = fmt
-    proc = run(url, tmp_path / "uv")
+    proc = run(fetch_uv.__file__, url, tmp_path / "uv")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["version"] == "1.2.3"
     assert (tmp_path / "uv").read_bytes() == b"#!uv 1.2.3"
     assert os.stat(tmp_path / "uv").st_mode & 0o777 == 0o755
 
 
-def test_sha256_mismatch_writes_nothing(index, tmp_path):
+def test_sha256_mismatch_writes_nothing(fetch_uv, index, tmp_path):
     url, state = index
     state["corrupt"] = True
-    proc = run(url, tmp_path / "uv")
+    proc = run(fetch_uv.__file__, url, tmp_path / "uv")
     assert proc.returncode != 0 and "sha256" in proc.stderr
     assert list(tmp_path.iterdir()) == []

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-FILES = Path(__file__).resolve().parents[3] / "roles" / "notebook" / "files"
 ME = pwd.getpwuid(os.getuid()).pw_name
 MY_GROUP = grp.getgrgid(os.getgid()).gr_name
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
@@ -76,7 +75,8 @@ def test_hashes_come_from_either_versions_config(host_state, tmp_path):
     assert host_state.deployed_hashes(str(tmp_path / "absent.json")) == []
 
 
-def test_whole_probe_answers_from_a_request_on_stdin(tmp_path):
+def test_whole_probe_answers_from_a_request_on_stdin(host_state, tmp_path):
+    files = Path(host_state.__file__).parent
     # A real venv that sees this interpreter's packages (pytest, packaging) through a .pth file.
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -88,7 +88,7 @@ def test_whole_probe_answers_from_a_request_on_stdin(tmp_path):
     request = {
         "packages": ["dpkg", "no-such-package-here"],
         "venv": str(venv),
-        "requirements_probe": (FILES / "requirements_state.py").read_text(),
+        "requirements_probe": (files / "requirements_state.py").read_text(),
         "requirements": ["pytest>=1", "no-such-dist==1.0"],
         "account": {"user": ME, "group": MY_GROUP, "home": pwd.getpwnam(ME).pw_dir, "shell": pwd.getpwnam(ME).pw_shell},
         "paths": [{"path": str(tmp_path / "missing"), "owner": ME, "group": MY_GROUP, "mode": "0750", "state": "directory"}],
@@ -100,7 +100,7 @@ def test_whole_probe_answers_from_a_request_on_stdin(tmp_path):
                      {"path": str(tmp_path / "absent.json"), "owner": ME, "group": MY_GROUP, "mode": "0640"}],
     }
     os.chmod(stale, 0o640)
-    proc = subprocess.run([sys.executable, str(FILES / "host_state.py")], input=json.dumps(request),
+    proc = subprocess.run([sys.executable, host_state.__file__], input=json.dumps(request),
                           capture_output=True, text=True, check=True)
     answer = json.loads(proc.stdout)
     assert "no-such-package-here" not in answer["packages"]
