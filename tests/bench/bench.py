@@ -118,8 +118,7 @@ def role(names, extra=None, second=False):
         first, changed1, output = playbook(inv, DEPLOY)
         host1, controller1, ticks1 = container_cpu(names), children_cpu(), machine_ticks()
         result = {"first": first, "first_changed": changed1, "output": output,
-                  "host_cpu": None if host0 is None else (host1 - host0) / len(names),
-                  "controller_cpu": (controller1 - controller0) / len(names),
+                  "cpu_per_host": None if host0 is None else (host1 - host0 + controller1 - controller0) / len(names),
                   "machine_busy": (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])}
         if second:
             again, changed2, output2 = playbook(inv, DEPLOY)
@@ -148,7 +147,7 @@ def main():
     # PyPI answers the same download in 3 s or 9 s from one minute to the next: every figure that
     # downloads is taken this many times, a and b interleaved, and the median reported.
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
-    quick = os.environ.get("BENCH_QUICK") == "1"  # one round of b and c with uv, to try a change
+    quick = os.environ.get("BENCH_QUICK") == "1"  # one round of b and c, to try a change
     if quick:
         rounds = 1
     figures = {"image": IMAGE, "cores": os.cpu_count(), "rounds": rounds, "samples": {}}
@@ -158,7 +157,7 @@ def main():
     def record(key, value):
         samples.setdefault(key, []).append(round(value, 2))
 
-    kinds = ("uv",) if quick else ("uv", "pip")
+    kinds = (default,) if quick else ("uv", "pip")
     for number in range(1, rounds + 1):
         if not quick:
             elapsed, cpu = by_hand()
@@ -172,8 +171,8 @@ def main():
             record(f"b_role_first_{kind}_s", run["first"])
             record(f"c_role_second_{kind}_s", run["second"])
             record(f"machine_busy_first_{kind}", run["machine_busy"])
-            if run["host_cpu"] is not None:
-                record(f"cpu_per_host_{kind}_s", run["host_cpu"] + run["controller_cpu"])
+            if run["cpu_per_host"] is not None:
+                record(f"cpu_per_host_{kind}_s", run["cpu_per_host"])
             figures[f"c_role_second_{kind}_changed"] = max(run["second_changed"], figures.get(f"c_role_second_{kind}_changed", 0))
             figures[f"tasks_{kind}"] = len(re.findall(r"^TASK \[", run["output"], re.M))
             figures[f"slowest_{kind}"] = slowest(run["output"])
@@ -186,7 +185,7 @@ def main():
     b, c = figures[f"b_role_first_{default}_s"], figures[f"c_role_second_{default}_s"]
     if quick:
         print(f"b {b:.1f} s, c {c:.1f} s")
-        for name, seconds in figures["slowest_uv"]:
+        for name, seconds in figures[f"slowest_{default}"]:
             print(f"  {seconds:6.2f} s  {name}")
         return
     # d1 is the b run itself (one fresh host, same playbook, forks 8): its median serves.
@@ -197,8 +196,8 @@ def main():
         figures[f"d{n}_s"] = run["first"]
         figures[f"d{n}_machine_busy"] = run["machine_busy"]
         busy = f"; the machine's {os.cpu_count()} cores were {run['machine_busy']:.0%} busy"
-        if run["host_cpu"] is not None:
-            busy += f" ({run['host_cpu'] + run['controller_cpu']:.1f} cpu-s per host in containers and ansible)"
+        if run["cpu_per_host"] is not None:
+            busy += f" ({run['cpu_per_host']:.1f} cpu-s per host in containers and ansible)"
         print(f"d{n} role, first converge on {n} fresh hosts at once (forks 8, {default}): {run['first']:.1f} s{busy}", flush=True)
 
     figures["ratio_b_over_a"] = b / figures["a_by_hand_s"]
