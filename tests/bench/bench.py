@@ -79,7 +79,7 @@ def children_cpu():
 
 def playbook(inv, path, forks=8):
     env = {**os.environ, "ANSIBLE_PIPELINING": "true", "ANSIBLE_FORKS": str(forks), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "8"}
+           "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "PROFILE_TASKS_TASK_OUTPUT_LIMIT": os.environ.get("PROFILE_TASKS_TASK_OUTPUT_LIMIT", "8")}
     start_time = time.monotonic()
     proc = subprocess.run([str(ANSIBLE), "-i", inv, str(path)], capture_output=True, text=True, env=env, check=False)
     elapsed = time.monotonic() - start_time
@@ -203,6 +203,9 @@ def main():
     figures["ratio_b_over_a"] = b / figures["a_by_hand_s"]
     figures["ratio_c_over_b"] = c / b
     figures["ratio_d8_over_d1"] = figures["d8_s"] / figures["d1_s"]
+    # d1 keeps the cores busy for busy x cores x d1 CPU-seconds; eight such hosts on the same
+    # cores need at least eight times that CPU, so d8/d1 can't fall below 8 x busy.
+    figures["ratio_d8_over_d1_floor"] = 8 * figures[f"machine_busy_first_{default}"]
     cpu = figures.get(f"cpu_per_host_{default}_s")
     figures["installer_for_ratios"] = default
     (OUT / "results.json").write_text(json.dumps(figures, indent=2))
@@ -215,7 +218,8 @@ def main():
     print(f"d     = {figures['d1_s']:.1f} / {figures['d2_s']:.1f} / {figures['d4_s']:.1f} / {figures['d8_s']:.1f} s on 1/2/4/8 hosts")
     print(f"b/a   = {figures['ratio_b_over_a']:.2f}   (target <= 0.8; installer {default})")
     print(f"c     = {c:.1f} s (target <= 5 s), c/b = {figures['ratio_c_over_b']:.2f}")
-    print(f"d8/d1 = {figures['ratio_d8_over_d1']:.2f}   (target <= 3 on {os.cpu_count()} cores)")
+    print(f"d8/d1 = {figures['ratio_d8_over_d1']:.2f}   (target <= 3 on {os.cpu_count()} cores; "
+          f"floor on these cores 8 x busy(d1) = {figures['ratio_d8_over_d1_floor']:.2f})")
     if "cpu_by_hand_s" in figures:
         print(f"cpu   = {figures['cpu_by_hand_s']:.1f} s by hand (the host only)")
     if cpu:
