@@ -79,7 +79,8 @@ def children_cpu():
 
 def playbook(inv, path, forks=8):
     env = {**os.environ, "ANSIBLE_PIPELINING": "true", "ANSIBLE_FORKS": str(forks), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "PROFILE_TASKS_TASK_OUTPUT_LIMIT": os.environ.get("PROFILE_TASKS_TASK_OUTPUT_LIMIT", "8")}
+           "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+           "PROFILE_TASKS_TASK_OUTPUT_LIMIT": os.environ.get("PROFILE_TASKS_TASK_OUTPUT_LIMIT", "8")}
     start_time = time.monotonic()
     proc = subprocess.run([str(ANSIBLE), "-i", inv, str(path)], capture_output=True, text=True, env=env, check=False)
     elapsed = time.monotonic() - start_time

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""install_venv.py, the role's background install job, run as Ansible runs it (python -c SOURCE
+REQUEST) with real venvs; the installer and the probe are small real commands standing in for
+uv and the venv's requirements_state.py."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SOURCE = (Path(__file__).resolve().parents[3] / "roles" / "notebook" / "files" / "install_venv.py").read_text()
+
+
+def py(code):
+    return [sys.executable, "-c", code]
+
+
+@pytest.fixture
+def request_for(tmp_path):
+    venv = tmp_path / "venv"
+
+    def make(**overrides):
+        request = {
+            "venv": str(venv),
+            "venv_argv": [sys.executable, "-m", "venv", "--without-pip", str(venv)],
+            "uv": py(f"import os; p = {str(venv / 'bin' / 'uv')!r}; open(p, 'w').close(); os.chmod(p, 0o755)"),
+            "marker": str(venv / ".nbops-install-complete"),
+            "lock": str(tmp_path / "install.lock"),
+            "install": py("print('Successfully installed demo-1.0')"),
+            "probe": py("import json; print(json.dumps({'requirements': {'demo': {'version': '1.0'}}}))"),
+        }
+        request.update(overrides)
+        return request
+
+    return make
+
+
+def start(request):
+    return subprocess.Popen([sys.executable, "-c", SOURCE, json.dumps(request)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def run(request):
+    proc = start(request)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+def test_fresh_host_gets_venv_uv_packages_marker_and_the_state_last(request_for):
+    request = request_for()
+    code, out, err = run(request)
+    assert code == 0, err
+    venv = Path(request["venv"])
+    assert (venv / "bin" / "python").exists() and (venv / "bin" / "uv").exists()
+    assert Path(request["marker"]).exists()
+    lines = out.strip().splitlines()
+    assert lines[0] == "Successfully installed demo-1.0", "the installer's output must pass through"
+    assert json.loads(lines[-1]) == {"requirements": {"demo": {"version": "1.0"}}}
+
+
+def test_a_venv_and_uv_already_there_are_not_made_again(request_for):
+    assert run(request_for())[0] == 0
+    # Would fail if run: success means both steps were skipped.
+    code, dummy, err = run(request_for(venv_argv=py("raise SystemExit(9)"), uv=py("raise SystemExit(9)")))
+    assert code == 0, err
+
+
+def test_pip_venv_without_pip_is_made_again(request_for):
+    # uv: null means pip, whose venv is whole only with bin/pip; a venv without it is made again.
+    assert run(request_for())[0] == 0
+    code, dummy, dummy = run(request_for(uv=None, venv_argv=py("raise SystemExit(7)")))
+    assert code == 7
+
+
+def test_failed_install_leaves_no_marker_and_no_state(request_for):
+    assert run(request_for())[0] == 0
+    request = request_for(install=py("import sys; print('partial'); sys.exit(3)"))
+    code, out, dummy = run(request)
+    assert code == 3
+    assert not Path(request["marker"]).exists(), "a failed install must not look complete"
+    assert "requirements" not in out
+
+
+def test_waits_for_an_install_that_holds_the_lock(request_for):
+    request = request_for()
+    with open(request["lock"], "a", encoding="ascii") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        proc = start(request)
+        time.sleep(1)
+        assert proc.poll() is None and not Path(request["marker"]).exists(), "it ran beside a running install"
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert Path(request["marker"]).exists() and "requirements" in out.strip().splitlines()[-1]
