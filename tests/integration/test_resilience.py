@@ -194,6 +194,7 @@ BAD_INPUTS = [
     ({"notebook_tls_valid_days": 826}, "notebook_tls_valid_days"),
     ({"notebook_user": "root"}, "notebook_user"),
     ({"notebook_version": "5.7.8"}, "notebook_version"),
+    ({"notebook_uv_version": "latest"}, "notebook_uv_version"),
 ]
 
 

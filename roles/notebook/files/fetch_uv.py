@@ -1,5 +1,6 @@
-"""Put the uv binary at argv[2], taken from the newest uv wheel for this machine on the package
-index at argv[1] (a PEP 503/691 simple index such as https://pypi.org/simple).
+"""Put the uv binary at argv[2], taken from the uv wheel for this machine on the package index at
+argv[1] (a PEP 503/691 simple index such as https://pypi.org/simple): the release argv[3] names
+exactly, or the newest stable one when argv[3] is missing or empty.
 
 Needs neither pip nor ensurepip (Debian's python3-venv), so a uv host skips apt and ensurepip
 altogether. The wheel's sha256 from the index is checked before anything is written. Trust and
@@ -73,6 +74,7 @@ def supported(filename, arch, glibc):
 
 def main():
     index, dest = sys.argv[1], sys.argv[2]
+    wanted = sys.argv[3] if len(sys.argv) > 3 else ""
     machine = platform.machine()
     arch = ARCH.get(machine, machine)
     libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
@@ -81,10 +83,12 @@ def main():
     glibc = tuple(int(part) for part in libc.split()[1].split(".")[:2])
 
     candidates = [(supported(f["filename"], arch, glibc), f) for f in index_files(index) if not f.get("yanked")]
-    candidates = [(version, f) for version, f in candidates if version]
+    candidates = [(version, f) for version, f in candidates
+                  if version and (not wanted or version == tuple(int(part) for part in wanted.split(".")))]
     if not candidates:
-        sys.exit(f"fetch_uv: {index} has no uv wheel for {arch} with glibc {libc.split()[1]}; "
-                 "set notebook_installer: pip on this host")
+        release = f"uv {wanted}" if wanted else "uv"
+        sys.exit(f"fetch_uv: {index} has no {release} wheel for {arch} with glibc {libc.split()[1]}; "
+                 "set notebook_uv_version to a release the index has, or notebook_installer: pip on this host")
     version, wheel = max(candidates, key=lambda pair: pair[0])
 
     with urllib.request.urlopen(wheel["url"], timeout=300) as response:

@@ -94,9 +94,9 @@ def index(fetch_uv):
     server.shutdown()
 
 
-def run(script, url, dest):
+def run(script, url, dest, *version):
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    return subprocess.run([sys.executable, script, url, str(dest)],
+    return subprocess.run([sys.executable, script, url, str(dest), *version],
                           capture_output=True, text=True, env=env, check=False)
 
 
@@ -116,4 +116,19 @@ def test_sha256_mismatch_writes_nothing(fetch_uv, index, tmp_path):
     state["corrupt"] = True
     proc = run(fetch_uv.__file__, url, tmp_path / "uv")
     assert proc.returncode != 0 and "sha256" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pinned_version_takes_that_release_not_the_newest(fetch_uv, index, tmp_path):
+    url, dummy = index
+    proc = run(fetch_uv.__file__, url, tmp_path / "uv", "0.1.0")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["version"] == "0.1.0" and (tmp_path / "uv").read_bytes() == b"old"
+
+
+@pytest.mark.parametrize("version", ["2.0.0", "9.0.0"])  # not on the index; yanked
+def test_pinned_version_the_index_lacks_names_the_variable_and_writes_nothing(fetch_uv, index, tmp_path, version):
+    url, dummy = index
+    proc = run(fetch_uv.__file__, url, tmp_path / "uv", version)
+    assert proc.returncode != 0 and f"uv {version}" in proc.stderr and "notebook_uv_version" in proc.stderr
     assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,12 @@ def py(code):
     return [sys.executable, "-c", code]
 
 
+def fake_uv(venv, version):
+    """argv that puts a uv at venv/bin/uv which answers --version like the real one."""
+    uv = venv / "bin" / "uv"
+    return py(f"import os; open({str(uv)!r}, 'w').write('#!/bin/sh\\necho uv {version}\\n'); os.chmod({str(uv)!r}, 0o755)")
+
+
 @pytest.fixture
 def request_for(tmp_path):
     venv = tmp_path / "venv"
@@ -29,7 +35,8 @@ def request_for(tmp_path):
         request = {
             "venv": str(venv),
             "venv_argv": [sys.executable, "-m", "venv", "--without-pip", str(venv)],
-            "uv": py(f"import os; p = {str(venv / 'bin' / 'uv')!r}; open(p, 'w').close(); os.chmod(p, 0o755)"),
+            "uv": fake_uv(venv, "1.2.3"),
+            "uv_version": "",
             "marker": str(venv / ".nbops-install-complete"),
             "lock": str(tmp_path / "install.lock"),
             "install": py("print('Successfully installed demo-1.0')"),
@@ -97,3 +104,15 @@ def test_waits_for_an_install_that_holds_the_lock(request_for):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert Path(request["marker"]).exists() and "requirements" in out.strip().splitlines()[-1]
+
+
+def test_uv_of_another_release_is_fetched_again_when_one_is_pinned(request_for):
+    assert run(request_for())[0] == 0
+    uv = Path(request_for()["venv"]) / "bin" / "uv"
+    assert subprocess.run([uv, "--version"], capture_output=True, text=True, check=True).stdout.strip() == "uv 1.2.3"
+    # The same release pinned: no fetch (a fetch would fail here).
+    assert run(request_for(uv_version="1.2.3", uv=py("raise SystemExit(9)")))[0] == 0
+    # Another release pinned: fetched.
+    code, dummy, err = run(request_for(uv_version="0.9.0", uv=fake_uv(Path(request_for()["venv"]), "0.9.0")))
+    assert code == 0, err
+    assert subprocess.run([uv, "--version"], capture_output=True, text=True, check=True).stdout.strip() == "uv 0.9.0"
