@@ -3,9 +3,10 @@ job that install.yml starts in the background and installed.yml waits for: four 
 otherwise each cost a remote call, one of them before the install could even start.
 
 argv[1] is a JSON request: venv, venv_argv (how to make it), uv (null, or the argv that fetches
-uv into the venv), uv_version (empty: any uv will do), marker, lock, install (installer argv) and probe (argv that prints the venv's
-state as JSON). The installer's own output passes through, then the probe's JSON is the last
-line of stdout. Exits with the first failing step's code."""
+uv into the venv), uv_version (empty: any uv will do), marker, lock, install (installer argv)
+and probe (argv that prints the venv's state as JSON). The installer's own output passes
+through, then the probe's JSON is the last line of stdout. Exits with the first failing step's
+code."""
 import fcntl
 import json
 import os

@@ -26,3 +26,8 @@ def fetch_uv():
 @pytest.fixture(scope="session")
 def host_state():
     return load("host_state")
+
+
+@pytest.fixture(scope="session")
+def install_venv():
+    return load("install_venv")
