@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, nbops.jupyter contributors
+"""Read-only answers about a host: OS packages, the service account, files the role renders,
+the password hash already deployed, and the systemd service (including a restart that an
+earlier run left pending).
+
+Private to this collection (the leading underscore).
+"""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import stat
+import subprocess
+import time
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
+def packages(names: list[str]) -> list[str]:
+    """Which of the Debian packages are installed."""
+    if not names:
+        return []
+    proc = _run(["dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n"] + list(names))
+    return sorted(line.split()[0] for line in proc.stdout.splitlines() if line.endswith(" installed"))
+
+
+def account(user: str, group: str, home: str, shell: str) -> dict:
+    """Whether the user and group exist as the role makes them, and what they are now."""
+    answer = {"group_ok": False, "user_ok": False, "user": None, "group": None}
+    try:
+        entry = grp.getgrnam(group)
+    except KeyError:
+        return answer
+    answer["group_ok"] = True
+    answer["group"] = {"gid": entry.gr_gid, "members": sorted(entry.gr_mem)}
+    try:
+        person = pwd.getpwnam(user)
+    except KeyError:
+        return answer
+    answer["user"] = {"uid": person.pw_uid, "gid": person.pw_gid, "home": person.pw_dir, "shell": person.pw_shell}
+    answer["user_ok"] = (person.pw_gid, person.pw_dir, person.pw_shell) == (entry.gr_gid, home, shell)
+    return answer
+
+
+def _names(st: os.stat_result) -> tuple[str, str]:
+    try:
+        owner = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        owner = str(st.st_uid)
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    return owner, group
+
+
+def rendered(path: str, owner: str, group: str, mode: str) -> str | None:
+    """sha1 of a file the role renders, or None when it is missing, not a plain file, or has
+    another owner or mode: the template task runs only when its rendering has another sha1."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or (*_names(st), stat.S_IMODE(st.st_mode)) != (owner, group, int(mode, 8)):
+        return None
+    with open(path, "rb") as fh:
+        return hashlib.sha1(fh.read()).hexdigest()
+
+
+def deployed_hashes(path: str) -> list[str]:
+    """The password hashes in a JSON config file of either Notebook version."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            config = json.load(fh)
+    except (OSError, ValueError):
+        return []
+    found = []
+    for section, trait in (("PasswordIdentityProvider", "hashed_password"), ("NotebookApp", "password")):
+        value = config.get(section) if isinstance(config, dict) else None
+        value = value.get(trait) if isinstance(value, dict) else None
+        if isinstance(value, str) and value:
+            found.append(value)
+    return found
+
+
+def service(name: str, restart_files: list[str]) -> dict:
+    """The unit's state, and whether its running process predates files it reads: a restart that
+    an earlier run wrote the files for but never made (it failed, or was cut off first)."""
+    props_wanted = "ActiveState,UnitFileState,NeedDaemonReload,MainPID,ExecMainStartTimestampMonotonic"
+    proc = _run(["systemctl", "show", f"--property={props_wanted}", name + ".service"])
+    props = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+    active = props.get("ActiveState") == "active"
+    answer = {
+        "active": active,
+        "enabled": props.get("UnitFileState") == "enabled",
+        "main_pid": int(props.get("MainPID") or 0),
+        "restart_pending": False,
+        "restart_reasons": [],
+    }
+    if not active:
+        return answer
+    reasons = []
+    if props.get("NeedDaemonReload") == "yes":
+        reasons.append("the unit file changed since systemd loaded it")
+    started_monotonic = int(props.get("ExecMainStartTimestampMonotonic") or 0) / 1e6
+    if started_monotonic:
+        started = time.time() - (time.monotonic() - started_monotonic)
+        for path in restart_files:
+            try:
+                if os.lstat(path).st_mtime > started:
+                    reasons.append(f"{path} changed after the server started")
+            except OSError:
+                continue
+    answer.update(restart_pending=bool(reasons), restart_reasons=reasons)
+    return answer

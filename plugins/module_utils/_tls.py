@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, nbops.jupyter contributors
+"""The server's certificate: inspected and made with the openssl CLI on the host (the key never
+leaves it), swapped in atomically.
+
+One function decides whether a certificate is made again (``renewal_reasons``) and one computes
+a fingerprint (``fingerprint``); the host reader and the certificate module both use them.
+subjectAltNames are compared in the normal form of ``_san``, the same code as the
+``subject_alt_names`` filter.
+
+Generations live in ``<dir>/gen-*``; ``<dir>/live`` is a symlink to the current one, replaced by
+``rename(2)``. The server reads key and certificate on each new connection, so it never sees a
+key from one generation and a certificate from another, and needs no restart.
+
+Private to this collection (the leading underscore).
+"""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import ssl
+import subprocess
+
+from ._san import entries_from_names, entries_from_openssl
+
+_PEM = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def _openssl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+
+
+def fingerprint(cert: str) -> str:
+    """SHA-256 of the (first) certificate in a PEM file, as openssl and browsers show it: AB:CD:..."""
+    with open(cert, encoding="ascii") as fh:
+        match = _PEM.search(fh.read())
+    if not match:
+        raise ValueError(f"{cert} holds no PEM certificate")
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(match.group(0))).hexdigest().upper()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def inspect(cert: str, key: str, renew_seconds: int) -> dict:
+    """What is deployed: state missing | unreadable | mismatch | expiring | valid, and for a
+    readable pair its key type and size, names, expiry and fingerprint."""
+    if not all(os.path.isfile(path) and os.path.getsize(path) for path in (cert, key)):
+        return {"state": "missing"}
+    if shutil.which("openssl") is None:
+        return {"state": "unreadable"}
+    pubkey = _openssl("x509", "-in", cert, "-noout", "-pubkey").stdout
+    if not pubkey or pubkey != _openssl("pkey", "-in", key, "-pubout", "-passin", "pass:").stdout:
+        return {"state": "mismatch"}
+    expiring = _openssl("x509", "-in", cert, "-noout", "-checkend", str(renew_seconds)).returncode != 0
+    keytext = _openssl("pkey", "-in", key, "-noout", "-text", "-passin", "pass:").stdout
+    bits = re.search(r"\((\d+) bit", keytext)
+    end = _openssl("x509", "-in", cert, "-noout", "-enddate").stdout.strip().partition("=")[2]
+    return {
+        "state": "expiring" if expiring else "valid",
+        "key_type": "ecdsa" if "ASN1 OID: prime256v1" in keytext else "rsa",
+        "key_bits": int(bits.group(1)) if bits else 0,
+        "names": entries_from_openssl(_openssl("x509", "-in", cert, "-noout", "-ext", "subjectAltName").stdout),
+        "not_after": end,
+        "fingerprint_sha256": fingerprint(cert),
+    }
+
+
+def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int) -> list[str]:
+    """Why a self-signed certificate must be made again; empty when the deployed one will do."""
+    state = found["state"]
+    reasons = {
+        "missing": ["certificate or key missing"],
+        "mismatch": ["key does not match certificate"],
+        "unreadable": ["openssl was missing when it was inspected"],
+        "expiring": ["expires within notebook_tls_renew_days"],
+    }.get(state, [])
+    if state in ("valid", "expiring"):
+        if found["names"] != entries_from_names(names):
+            reasons.append("names changed")
+        if found["key_type"] != key_type or (key_type == "rsa" and found["key_bits"] != rsa_bits):
+            reasons.append("key type changed")
+    return reasons
+
+
+def make_self_signed(directory: str, names: list[str], common_name: str, key_type: str, rsa_bits: int,
+                     days: int, gid: int) -> str:
+    """Make a key and self-signed certificate in a new generation and make it live. Returns the
+    new generation's path. The caller holds the role's lock for this directory."""
+    newkey = ["-newkey", f"rsa:{rsa_bits}"] if key_type == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    usage = "digitalSignature,keyEncipherment" if key_type == "rsa" else "digitalSignature"
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    generation = os.path.join(directory, f"gen-{stamp}-{secrets.token_hex(4)}")
+    old_umask = os.umask(0o077)
+    try:
+        os.mkdir(generation, 0o700)
+        proc = _openssl(
+            "req", "-x509", "-nodes", "-sha256", *newkey,
+            "-keyout", os.path.join(generation, "key.pem"), "-out", os.path.join(generation, "cert.pem"),
+            "-days", str(days), "-subj", "/CN=" + common_name[:64].replace("/", "\\/"),
+            "-addext", "subjectAltName=" + ",".join(entries_from_names(names)),
+            "-addext", "extendedKeyUsage=serverAuth",
+            "-addext", "basicConstraints=critical,CA:FALSE",
+            "-addext", f"keyUsage=critical,{usage}",
+        )
+        if proc.returncode != 0:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise RuntimeError(f"openssl req failed: {proc.stderr.strip()[-500:]}")
+    finally:
+        os.umask(old_umask)
+    for path, mode in ((generation, 0o750), (os.path.join(generation, "key.pem"), 0o640),
+                       (os.path.join(generation, "cert.pem"), 0o644)):
+        os.chown(path, 0, gid)
+        os.chmod(path, mode)
+    swap_live(directory, os.path.basename(generation))
+    return generation
+
+
+def swap_live(directory: str, generation: str) -> None:
+    """Point <dir>/live at a generation in one rename, then remove the other generations."""
+    link = os.path.join(directory, f".live.{secrets.token_hex(6)}")
+    os.symlink(generation, link)
+    os.replace(link, os.path.join(directory, "live"))
+    for old in glob.glob(os.path.join(directory, "gen-*")):
+        if os.path.basename(old) != generation:
+            shutil.rmtree(old, ignore_errors=True)

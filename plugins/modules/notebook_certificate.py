@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, nbops.jupyter contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: notebook_certificate
+short_description: Make the Jupyter server's self-signed certificate with openssl, on the host
+version_added: 0.2.0
+author: nbops.jupyter contributors
+description:
+  - Inspects C(<path>/live/cert.pem) and C(<path>/live/key.pem) and makes a new key and
+    self-signed certificate with the openssl CLI when they are missing, don't match, expire
+    within O(renew_days), carry other names than O(names), or another key type. Otherwise
+    changes nothing.
+  - The key is made on the host and never leaves it. The certificate carries the names as
+    subjectAltNames, C(serverAuth), C(CA:FALSE) and a critical keyUsage, so it verifies strictly as
+    its own trust anchor.
+  - Key and certificate are made in a new C(gen-*) directory and made live by renaming one
+    symlink, so a server that reads them on each connection never sees a mixed pair and needs no
+    restart. Concurrent runs take turns on a lock in O(lock_dir).
+options:
+  path:
+    description: The root-owned TLS directory (made by the role, C(0750)).
+    type: path
+    required: true
+  names:
+    description: DNS names and IP addresses for the subjectAltName.
+    type: list
+    elements: str
+    required: true
+  common_name:
+    description: The subject's CN (cut to 64 characters).
+    type: str
+    required: true
+  key_type:
+    description: ECDSA P-256 or RSA.
+    type: str
+    choices: [ecdsa, rsa]
+    default: ecdsa
+  rsa_bits:
+    description: The RSA key size with O(key_type=rsa).
+    type: int
+    default: 3072
+  valid_days:
+    description: Validity in days.
+    type: int
+    default: 200
+  renew_days:
+    description: Make it again when it expires within this many days.
+    type: int
+    default: 30
+  group:
+    description: The group that may read the key (the server's).
+    type: str
+    required: true
+  lock_dir:
+    description: A root-owned C(0700) directory for the lock, made when missing.
+    type: path
+    default: /run/nbops-jupyter
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+requirements:
+  - the openssl CLI on the host
+seealso:
+  - module: nbops.jupyter.notebook_host_info
+"""
+
+EXAMPLES = r"""
+- name: Make or keep the self-signed certificate
+  nbops.jupyter.notebook_certificate:
+    path: /etc/jupyter-notebook/tls
+    names: [nb1.example.org, nb1, localhost, 127.0.0.1, "::1"]
+    common_name: nb1.example.org
+    group: jupyter
+  register: cert
+
+- name: Show its fingerprint
+  ansible.builtin.debug:
+    msg: "{{ cert.fingerprint_sha256 }}"
+"""
+
+RETURN = r"""
+reasons:
+  description: Why it was (or in check mode would be) made again; empty when it was kept.
+  returned: always
+  type: list
+  elements: str
+  sample: [names changed]
+fingerprint_sha256:
+  description: SHA-256 fingerprint of the certificate now live (in check mode, of the one kept; empty when one would be made).
+  returned: always
+  type: str
+  sample: "AB:CD:..."
+not_after:
+  description: Expiry of the live certificate, as openssl prints it.
+  returned: when a certificate is live
+  type: str
+names:
+  description: The subjectAltNames of the live certificate, normalized (C(DNS:name), C(IP:address)).
+  returned: when a certificate is live
+  type: list
+  elements: str
+cert:
+  description: Path of the live certificate.
+  returned: always
+  type: str
+key:
+  description: Path of the live key.
+  returned: always
+  type: str
+"""
+
+import fcntl
+import grp
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nbops.jupyter.plugins.module_utils import _safepath, _tls
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True},
+            "names": {"type": "list", "elements": "str", "required": True},
+            "common_name": {"type": "str", "required": True},
+            "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
+            "rsa_bits": {"type": "int", "default": 3072},
+            "valid_days": {"type": "int", "default": 200},
+            "renew_days": {"type": "int", "default": 30},
+            "group": {"type": "str", "required": True},
+            "lock_dir": {"type": "path", "default": "/run/nbops-jupyter"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    directory = params["path"].rstrip("/")
+    cert, key = os.path.join(directory, "live", "cert.pem"), os.path.join(directory, "live", "key.pem")
+    walker = _safepath.Walker(check_mode=module.check_mode)
+    lock = None
+    try:
+        gid = grp.getgrnam(params["group"]).gr_gid
+    except KeyError:
+        if not module.check_mode:
+            module.fail_json(msg=f"group {params['group']} does not exist")
+        gid = 0
+    try:
+        tls_dir = walker.open_dir(directory) if os.path.isdir(directory) or not module.check_mode else None
+        if tls_dir is not None:
+            try:
+                if not _safepath.trusted(os.fstat(tls_dir)):
+                    raise _safepath.UnsafePath(f"{directory} can be written by others than root; the key lives there")
+            finally:
+                os.close(tls_dir)
+        lock_dir = _safepath.root_dir_fd(params["lock_dir"], walker)
+        if lock_dir is not None:
+            lock = _safepath.open_lock(lock_dir, "tls" + directory.replace("/", "-") + ".lock")
+            os.close(lock_dir)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        found = _tls.inspect(cert, key, params["renew_days"] * 86400)
+        reasons = _tls.renewal_reasons(found, params["names"], params["key_type"], params["rsa_bits"])
+        if reasons and not module.check_mode:
+            _tls.make_self_signed(directory, params["names"], params["common_name"], params["key_type"],
+                                  params["rsa_bits"], params["valid_days"], gid)
+            found = _tls.inspect(cert, key, params["renew_days"] * 86400)
+    except (_safepath.UnsafePath, OSError, RuntimeError, ValueError) as exc:
+        module.fail_json(msg=str(exc))
+    finally:
+        if lock is not None:
+            os.close(lock)
+    result = {"changed": bool(reasons), "reasons": reasons, "cert": cert, "key": key,
+              "fingerprint_sha256": found.get("fingerprint_sha256", "") if not (reasons and module.check_mode) else ""}
+    if "names" in found:
+        result.update(names=found["names"], not_after=found["not_after"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,341 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, nbops.jupyter contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: notebook_host_info
+short_description: Everything the notebook role decides on, read from the host in one call
+version_added: 0.2.0
+author: nbops.jupyter contributors
+description:
+  - Answers, without changing anything, every question the C(nbops.jupyter.notebook) role asks
+    before it acts - which OS packages are there, what the virtualenv holds and what an install
+    would do, the service account, which of the role's paths are missing or off (links included),
+    checksums of the files it renders, the certificate and whether it must be made again, the
+    password hash already deployed, leftover config, and the service, including a restart an
+    earlier run left pending.
+  - On a converged host this and fact gathering are all the role does remotely.
+  - The answer carries the deployed password hash; use C(no_log) on the task.
+options:
+  packages:
+    description: Debian packages to look for.
+    type: list
+    elements: str
+    default: []
+  venv:
+    description: The virtualenv and what it should hold.
+    type: dict
+    required: true
+    suboptions:
+      path:
+        description: The virtualenv's directory.
+        type: path
+        required: true
+      installer:
+        description: V(uv) or V(pip); a uv venv is whole with C(bin/python), a pip one with C(bin/pip).
+        type: str
+        choices: [uv, pip]
+        default: uv
+      requirements:
+        description: PEP 508 requirements.
+        type: list
+        elements: str
+        default: []
+      uv_version:
+        description: The uv release wanted (empty, any).
+        type: str
+        default: ""
+  account:
+    description: The service account as the role makes it.
+    type: dict
+    required: true
+    suboptions:
+      user:
+        description: User name.
+        type: str
+        required: true
+      group:
+        description: Its primary group.
+        type: str
+        required: true
+      home:
+        description: Its home directory.
+        type: path
+        required: true
+      shell:
+        description: Its login shell.
+        type: str
+        default: /usr/sbin/nologin
+  paths:
+    description: Paths the role makes, as P(nbops.jupyter.notebook_paths#module) takes them.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      owner:
+        description: Owner.
+        type: str
+        required: true
+      group:
+        description: Group.
+        type: str
+        required: true
+      mode:
+        description: Octal mode string.
+        type: str
+        required: true
+      state:
+        description: V(directory) or V(file).
+        type: str
+        choices: [directory, file]
+        default: directory
+  rendered:
+    description: Files the role renders from templates; each gets its sha1 when owner and mode are right.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      dest:
+        description: Path on the host.
+        type: path
+        required: true
+      owner:
+        description: Owner.
+        type: str
+        required: true
+      group:
+        description: Group.
+        type: str
+        required: true
+      mode:
+        description: Octal mode string.
+        type: str
+        required: true
+      src:
+        description: The template it comes from (not read here; lets one list serve both tasks).
+        type: str
+  config_files:
+    description: Config files either Notebook version would read; the ones present are returned, JSON ones with the hashes they hold.
+    type: list
+    elements: path
+    default: []
+  service:
+    description: The systemd service.
+    type: dict
+    required: true
+    suboptions:
+      name:
+        description: Unit name without C(.service).
+        type: str
+        required: true
+      restart_files:
+        description: Files (and directories) the server reads at start; one newer than the running process means a restart is pending.
+        type: list
+        elements: path
+        default: []
+  tls:
+    description: The certificate to inspect; omit for plain HTTP.
+    type: dict
+    suboptions:
+      cert:
+        description: The certificate (chain) file.
+        type: path
+        required: true
+      key:
+        description: The key file.
+        type: path
+        required: true
+      renew_days:
+        description: A certificate that expires within this many days is reported as expiring.
+        type: int
+        default: 30
+      names:
+        description: With a self-signed certificate, the names it must carry; reasons to make it again are returned.
+        type: list
+        elements: str
+      key_type:
+        description: The key type it must have.
+        type: str
+        choices: [ecdsa, rsa]
+        default: ecdsa
+      rsa_bits:
+        description: The RSA key size it must have.
+        type: int
+        default: 3072
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+seealso:
+  - module: nbops.jupyter.notebook_venv
+  - module: nbops.jupyter.notebook_paths
+  - module: nbops.jupyter.notebook_certificate
+"""
+
+EXAMPLES = r"""
+- name: Read the host's state
+  nbops.jupyter.notebook_host_info:
+    packages: [openssl]
+    venv: {path: /opt/jupyter-notebook/venv, requirements: [notebook]}
+    account: {user: jupyter, group: jupyter, home: /var/lib/jupyter-notebook}
+    service: {name: jupyter-notebook, restart_files: [/etc/jupyter-notebook/jupyter_server_config.json]}
+    tls:
+      cert: /etc/jupyter-notebook/tls/live/cert.pem
+      key: /etc/jupyter-notebook/tls/live/key.pem
+      names: [localhost, 127.0.0.1]
+  register: host
+  no_log: true
+"""
+
+RETURN = r"""
+packages:
+  description: The packages asked about that are installed.
+  returned: always
+  type: list
+  elements: str
+venv:
+  description:
+    - C(exists), C(installed) (name to version), C(complete), C(requirements) (per requirement
+      C(name), C(version), C(satisfied)), C(uv_version), and C(plan), what an install with
+      state present would do (C(create), C(fetch_uv), C(install), C(reinstall), C(upgrade)).
+  returned: always
+  type: dict
+account:
+  description: C(user_ok), C(group_ok) (exist as the role makes them), C(user) and C(group) as they are now, or null.
+  returned: always
+  type: dict
+paths_to_fix:
+  description: The paths that are missing, of another kind, owner or mode, or reached through an untrusted link.
+  returned: always
+  type: list
+  elements: str
+rendered:
+  description: Per rendered file, its sha1, or null when missing or owner or mode are off.
+  returned: always
+  type: dict
+config_files:
+  description: The config files asked about that exist.
+  returned: always
+  type: list
+  elements: str
+hashes:
+  description: Per JSON config file, the password hashes it holds.
+  returned: always
+  type: dict
+service:
+  description: C(active), C(enabled), C(main_pid), C(restart_pending) and C(restart_reasons).
+  returned: always
+  type: dict
+tls:
+  description:
+    - C(state) (missing, unreadable, mismatch, expiring, valid), C(key_type), C(key_bits),
+      C(names), C(not_after), C(fingerprint_sha256), and with O(tls.names) C(reasons) to make it again.
+  returned: when O(tls) is given
+  type: dict
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nbops.jupyter.plugins.module_utils import _host, _safepath, _tls, _venv
+
+_PATH = {
+    "path": {"type": "path", "required": True},
+    "owner": {"type": "str", "required": True},
+    "group": {"type": "str", "required": True},
+    "mode": {"type": "str", "required": True},
+    "state": {"type": "str", "choices": ["directory", "file"], "default": "directory"},
+}
+
+
+def paths_to_fix(paths: list[dict]) -> list[str]:
+    from grp import getgrnam
+    from pwd import getpwnam
+
+    fix = []
+    for item in paths:
+        try:
+            uid, gid = getpwnam(item["owner"]).pw_uid, getgrnam(item["group"]).gr_gid
+        except KeyError:
+            fix.append(item["path"])
+            continue
+        if _safepath.differs(item["path"], item["state"], uid, gid, int(item["mode"], 8)):
+            fix.append(item["path"])
+    return fix
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "packages": {"type": "list", "elements": "str", "default": []},
+            "venv": {"type": "dict", "required": True, "options": {
+                "path": {"type": "path", "required": True},
+                "installer": {"type": "str", "choices": ["uv", "pip"], "default": "uv"},
+                "requirements": {"type": "list", "elements": "str", "default": []},
+                "uv_version": {"type": "str", "default": ""},
+            }},
+            "account": {"type": "dict", "required": True, "options": {
+                "user": {"type": "str", "required": True},
+                "group": {"type": "str", "required": True},
+                "home": {"type": "path", "required": True},
+                "shell": {"type": "str", "default": "/usr/sbin/nologin"},
+            }},
+            "paths": {"type": "list", "elements": "dict", "default": [], "options": _PATH},
+            "rendered": {"type": "list", "elements": "dict", "default": [], "options": {
+                "dest": {"type": "path", "required": True},
+                "owner": {"type": "str", "required": True},
+                "group": {"type": "str", "required": True},
+                "mode": {"type": "str", "required": True},
+                "src": {"type": "str"},
+            }},
+            "config_files": {"type": "list", "elements": "path", "default": []},
+            "service": {"type": "dict", "required": True, "options": {
+                "name": {"type": "str", "required": True},
+                "restart_files": {"type": "list", "elements": "path", "default": []},
+            }},
+            "tls": {"type": "dict", "options": {
+                "cert": {"type": "path", "required": True},
+                "key": {"type": "path", "required": True},
+                "renew_days": {"type": "int", "default": 30},
+                "names": {"type": "list", "elements": "str"},
+                "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
+                "rsa_bits": {"type": "int", "default": 3072},
+            }},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    venv = p["venv"]
+    try:
+        answer = {
+            "packages": _host.packages(p["packages"]),
+            "venv": _venv.read(venv["path"].rstrip("/"), venv["installer"], venv["requirements"], venv["uv_version"]),
+            "account": _host.account(**p["account"]),
+            "paths_to_fix": paths_to_fix(p["paths"]),
+            "rendered": {item["dest"]: _host.rendered(item["dest"], item["owner"], item["group"], item["mode"])
+                         for item in p["rendered"]},
+            "config_files": [path for path in p["config_files"] if os.path.lexists(path)],
+            "hashes": {path: _host.deployed_hashes(path) for path in p["config_files"] if path.endswith(".json")},
+            "service": _host.service(p["service"]["name"], p["service"]["restart_files"]),
+        }
+        if p["tls"]:
+            tls = p["tls"]
+            answer["tls"] = _tls.inspect(tls["cert"], tls["key"], tls["renew_days"] * 86400)
+            if tls["names"] is not None:
+                answer["tls"]["reasons"] = _tls.renewal_reasons(answer["tls"], tls["names"], tls["key_type"], tls["rsa_bits"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **answer)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, nbops.jupyter contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: notebook_paths
+short_description: Make the Jupyter server's directories and marker files without following links
+version_added: 0.2.0
+author: nbops.jupyter contributors
+description:
+  - Makes each path a directory or a regular file with the given owner, group and mode, and
+    changes only what differs. Missing parent directories are made like the path.
+  - Paths are walked one component at a time through file descriptors, and owner and mode are set
+    on the descriptor of the object itself, so a user who can write a directory on the way (the
+    server's account owns its home and notebooks directory, and its kernels run arbitrary code)
+    cannot redirect root to another file, however it times its changes.
+  - A symbolic link is followed only in a directory that only root can write. A link planted in any
+    other directory, where a managed directory belongs, is removed and the directory made again,
+    leaving the link's target untouched (reported as a warning). Anything else in the way is an
+    error naming the path, and nothing else changes.
+options:
+  paths:
+    description: The paths to make, each with C(path), C(owner), C(group), C(mode) (octal string) and C(state).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description: Absolute path, without C(.) or C(..) components.
+        type: path
+        required: true
+      owner:
+        description: User name of the owner.
+        type: str
+        required: true
+      group:
+        description: Group name.
+        type: str
+        required: true
+      mode:
+        description: Mode as an octal string such as C("0750").
+        type: str
+        required: true
+      state:
+        description: V(directory), or V(file) for an empty marker file (an existing one keeps its content).
+        type: str
+        choices: [directory, file]
+        default: directory
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+seealso:
+  - module: nbops.jupyter.notebook_host_info
+"""
+
+EXAMPLES = r"""
+- name: Make the server's directories
+  nbops.jupyter.notebook_paths:
+    paths:
+      - {path: /etc/jupyter-notebook, owner: root, group: jupyter, mode: "0750"}
+      - {path: /etc/jupyter-notebook/migrated, owner: root, group: jupyter, mode: "0640", state: file}
+      - {path: /var/lib/jupyter-notebook/notebooks, owner: jupyter, group: jupyter, mode: "0750"}
+"""
+
+RETURN = r"""
+actions:
+  description: What was changed (or would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [create /var/lib/jupyter-notebook/notebooks]
+"""
+
+import grp
+import pwd
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nbops.jupyter.plugins.module_utils import _safepath
+
+
+def ids(item: dict, check_mode: bool) -> tuple[int, int]:
+    try:
+        return pwd.getpwnam(item["owner"]).pw_uid, grp.getgrnam(item["group"]).gr_gid
+    except KeyError:
+        if check_mode:
+            # The account a normal run would have made first; no real id needed to predict.
+            return -1, -1
+        raise _safepath.UnsafePath(f"{item['path']}: user {item['owner']} or group {item['group']} does not exist") from None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "paths": {
+                "type": "list", "elements": "dict", "required": True,
+                "options": {
+                    "path": {"type": "path", "required": True},
+                    "owner": {"type": "str", "required": True},
+                    "group": {"type": "str", "required": True},
+                    "mode": {"type": "str", "required": True},
+                    "state": {"type": "str", "choices": ["directory", "file"], "default": "directory"},
+                },
+            },
+        },
+        supports_check_mode=True,
+    )
+    walker = _safepath.Walker(check_mode=module.check_mode)
+    changed = False
+    try:
+        for item in module.params["paths"]:
+            try:
+                mode = int(item["mode"], 8)
+            except ValueError:
+                module.fail_json(msg=f"{item['path']}: mode {item['mode']!r} is not an octal string such as '0750'")
+            uid, gid = ids(item, module.check_mode)
+            changed |= _safepath.ensure(item["path"].rstrip("/") or "/", item["state"], uid, gid, mode, walker)
+    except (_safepath.UnsafePath, OSError) as exc:
+        module.fail_json(msg=str(exc), actions=walker.actions)
+    for warning in walker.warnings:
+        module.warn(warning)
+    module.exit_json(changed=changed, actions=walker.actions)
+
+
+if __name__ == "__main__":
+    main()
