@@ -18,6 +18,8 @@ import stat
 import subprocess
 import time
 
+from ._safepath import parse_mode
+
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -68,7 +70,7 @@ def rendered(path: str, owner: str, group: str, mode: str) -> str | None:
         st = os.lstat(path)
     except OSError:
         return None
-    if not stat.S_ISREG(st.st_mode) or (*_names(st), stat.S_IMODE(st.st_mode)) != (owner, group, int(mode, 8)):
+    if not stat.S_ISREG(st.st_mode) or (*_names(st), stat.S_IMODE(st.st_mode)) != (owner, group, parse_mode(mode, path)):
         return None
     with open(path, "rb") as fh:
         return hashlib.sha1(fh.read()).hexdigest()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 
 MAX_LINKS = 40
@@ -29,6 +30,13 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 class UnsafePath(Exception):
     """A path the role will not touch; the message names it and says why."""
+
+
+def parse_mode(text: str, path: str) -> int:
+    """An octal mode string such as "0750" (three or four digits, nothing else)."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-7]{3,4}", text):
+        raise UnsafePath(f"{path}: mode {text!r} is not an octal mode such as '0750'")
+    return int(text, 8)
 
 
 def trusted(st: os.stat_result) -> bool:

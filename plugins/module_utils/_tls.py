@@ -93,6 +93,8 @@ def make_self_signed(directory: str, names: list[str], common_name: str, key_typ
     new generation's path. The caller holds the role's lock for this directory."""
     newkey = ["-newkey", f"rsa:{rsa_bits}"] if key_type == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
     usage = "digitalSignature,keyEncipherment" if key_type == "rsa" else "digitalSignature"
+    # Before anything is made: a bad name is an error that leaves nothing behind.
+    san = "subjectAltName=" + ",".join(entries_from_names(names))
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
     generation = os.path.join(directory, f"gen-{stamp}-{secrets.token_hex(4)}")
     old_umask = os.umask(0o077)
@@ -102,20 +104,22 @@ def make_self_signed(directory: str, names: list[str], common_name: str, key_typ
             "req", "-x509", "-nodes", "-sha256", *newkey,
             "-keyout", os.path.join(generation, "key.pem"), "-out", os.path.join(generation, "cert.pem"),
             "-days", str(days), "-subj", "/CN=" + common_name[:64].replace("/", "\\/"),
-            "-addext", "subjectAltName=" + ",".join(entries_from_names(names)),
+            "-addext", san,
             "-addext", "extendedKeyUsage=serverAuth",
             "-addext", "basicConstraints=critical,CA:FALSE",
             "-addext", f"keyUsage=critical,{usage}",
         )
         if proc.returncode != 0:
-            shutil.rmtree(generation, ignore_errors=True)
             raise RuntimeError(f"openssl req failed: {proc.stderr.strip()[-500:]}")
+        for path, mode in ((generation, 0o750), (os.path.join(generation, "key.pem"), 0o640),
+                           (os.path.join(generation, "cert.pem"), 0o644)):
+            os.chown(path, 0, gid)
+            os.chmod(path, mode)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
     finally:
         os.umask(old_umask)
-    for path, mode in ((generation, 0o750), (os.path.join(generation, "key.pem"), 0o640),
-                       (os.path.join(generation, "cert.pem"), 0o644)):
-        os.chown(path, 0, gid)
-        os.chmod(path, mode)
     swap_live(directory, os.path.basename(generation))
     return generation
 

@@ -19,12 +19,11 @@ import json
 import os
 import platform
 import re
-import ssl
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
+
+from ansible.module_utils.urls import open_url
 
 from ._index import Sources, authorization, redact, split_credentials
 
@@ -79,10 +78,11 @@ def _open(url: str, accept: str, timeout: float):
     clean, _credentials = split_credentials(url)
     headers = {"Accept": accept, "User-Agent": "nbops.jupyter"}
     headers.update(authorization(url))
-    request = urllib.request.Request(clean, headers=headers)
     try:
-        return urllib.request.urlopen(request, timeout=timeout, context=ssl.create_default_context())
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        # Certificates checked against the system's trust store; proxies from the environment.
+        return open_url(clean, headers=headers, timeout=timeout, validate_certs=True, force_basic_auth=False, use_netrc=False,
+                        follow_redirects="safe")
+    except Exception as exc:  # open_url raises URLError, HTTPError, SSLValidationError, ConnectionError, ...
         raise UvError(f"could not fetch {redact(url)}: {redact(str(exc))}") from None
 
 
@@ -165,11 +165,11 @@ def fetch(dest: str, sources: Sources, wanted: str = "", timeout: float = 300) -
             found = choose(index_files(index, timeout), arch, glibc, wanted)
             if found:
                 break
-    release = f"uv {wanted}" if wanted else "uv"
-    if not found:
+    if found is None:
+        release = f"uv {wanted}" if wanted else "uv"
         raise UvError(f"no {release} wheel for {arch} with glibc {glibc[0]}.{glibc[1]} in {', '.join(looked) or 'no source'}; "
                       "set notebook_uv_version to a release these sources have, or notebook_installer: pip on this host")
-    version, wheel = found
+    version, wheel = found[0], found[1]
     expected = wheel.get("hashes", {}).get("sha256")
     if wheel["source"] != "directory" and not expected:
         raise UvError(f"{redact(wheel['url'])} comes with no sha256 from its index; an unchecked binary is not "

@@ -1,6 +1,7 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, nbops.jupyter contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ DOCUMENTATION = r"""
 module: notebook_certificate
 short_description: Make the Jupyter server's self-signed certificate with openssl, on the host
 version_added: 0.2.0
-author: nbops.jupyter contributors
+author: nbops.jupyter contributors (@nbops)
 description:
   - Inspects C(<path>/live/cert.pem) and C(<path>/live/key.pem) and makes a new key and
     self-signed certificate with the openssl CLI when they are missing, don't match, expire
@@ -59,7 +60,12 @@ options:
     description: A root-owned C(0700) directory for the lock, made when missing.
     type: path
     default: /run/nbops-jupyter
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

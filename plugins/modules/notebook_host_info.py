@@ -1,6 +1,7 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, nbops.jupyter contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ DOCUMENTATION = r"""
 module: notebook_host_info
 short_description: Everything the notebook role decides on, read from the host in one call
 version_added: 0.2.0
-author: nbops.jupyter contributors
+author: nbops.jupyter contributors (@nbops)
 description:
   - Answers, without changing anything, every question the C(nbops.jupyter.notebook) role asks
     before it acts - which OS packages are there, what the virtualenv holds and what an install
@@ -168,7 +169,12 @@ options:
         description: The RSA key size it must have.
         type: int
         default: 3072
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
     details: Read-only; runs the same in check mode.
@@ -268,7 +274,7 @@ def paths_to_fix(paths: list[dict]) -> list[str]:
         except KeyError:
             fix.append(item["path"])
             continue
-        if _safepath.differs(item["path"], item["state"], uid, gid, int(item["mode"], 8)):
+        if _safepath.differs(item["path"], item["state"], uid, gid, _safepath.parse_mode(item["mode"], item["path"])):
             fix.append(item["path"])
     return fix
 
@@ -332,7 +338,7 @@ def main():
             answer["tls"] = _tls.inspect(tls["cert"], tls["key"], tls["renew_days"] * 86400)
             if tls["names"] is not None:
                 answer["tls"]["reasons"] = _tls.renewal_reasons(answer["tls"], tls["names"], tls["key_type"], tls["rsa_bits"])
-    except ValueError as exc:
+    except (ValueError, _safepath.UnsafePath) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **answer)
 

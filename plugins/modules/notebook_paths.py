@@ -1,6 +1,7 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, nbops.jupyter contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ DOCUMENTATION = r"""
 module: notebook_paths
 short_description: Make the Jupyter server's directories and marker files without following links
 version_added: 0.2.0
-author: nbops.jupyter contributors
+author: nbops.jupyter contributors (@nbops)
 description:
   - Makes each path a directory or a regular file with the given owner, group and mode, and
     changes only what differs. Missing parent directories are made like the path.
@@ -48,7 +49,12 @@ options:
         type: str
         choices: [directory, file]
         default: directory
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
@@ -113,10 +119,7 @@ def main():
     changed = False
     try:
         for item in module.params["paths"]:
-            try:
-                mode = int(item["mode"], 8)
-            except ValueError:
-                module.fail_json(msg=f"{item['path']}: mode {item['mode']!r} is not an octal string such as '0750'")
+            mode = _safepath.parse_mode(item["mode"], item["path"])
             uid, gid = ids(item, module.check_mode)
             changed |= _safepath.ensure(item["path"].rstrip("/") or "/", item["state"], uid, gid, mode, walker)
     except (_safepath.UnsafePath, OSError) as exc:

@@ -1,6 +1,7 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, nbops.jupyter contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ DOCUMENTATION = r"""
 module: notebook_venv
 short_description: Make or update the Jupyter server's virtualenv with uv or pip
 version_added: 0.2.0
-author: nbops.jupyter contributors
+author: nbops.jupyter contributors (@nbops)
 description:
   - Makes the virtualenv when it is missing, takes the C(uv) binary from the package index (or a
     find-links wheelhouse) when O(installer=uv), and installs the requirements that are missing or
@@ -72,7 +73,13 @@ options:
     description: A root-owned C(0700) directory for the lock, made when missing.
     type: path
     default: /run/nbops-jupyter
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
     details:
@@ -83,6 +90,10 @@ attributes:
     support: none
   async:
     support: full
+  action:
+    support: none
+  bypass_host_loop:
+    support: none
 requirements:
   - python3-venv on the host with O(installer=pip)
 seealso:

@@ -14,17 +14,23 @@ import platform
 import ssl
 import threading
 import zipfile
+from unittest import mock
 from pathlib import Path
 
 import pytest
+from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils.testing import patch_module_args
 
 
 def run_module(module, args: dict, check_mode: bool = False) -> dict:
-    """Run ``module.main()`` with ``args``; return its JSON answer (failed ones too)."""
+    """Run ``module.main()`` with ``args``; return its JSON answer (failed ones too).
+
+    As on a host: once controller code is imported (other tests do), ansible-core would print a
+    module's warnings instead of returning them."""
     out = io.StringIO()
     args = {**args, "_ansible_check_mode": check_mode, "_ansible_remote_tmp": "/tmp", "_ansible_keep_remote_files": False}
-    with patch_module_args(args), contextlib.redirect_stdout(out):
+    with patch_module_args(args), contextlib.redirect_stdout(out), \
+            mock.patch.object(module_utils_internal, "is_controller", False):
         with pytest.raises(SystemExit):
             module.main()
     return json.loads(out.getvalue())

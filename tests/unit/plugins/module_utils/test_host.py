@@ -1,0 +1,191 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""_host: the read-only answers about a host, from this machine's dpkg database, accounts and
+files made here, and systemd (real when it runs, else a stand-in ``systemctl`` on PATH)."""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from ansible_collections.nbops.jupyter.plugins.module_utils import _host
+
+NOBODY = 65534
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+
+
+def _systemctl_usable() -> bool:
+    if shutil.which("systemctl") is None:
+        return False
+    proc = subprocess.run(["systemctl", "show", "--property=ActiveState", "nbops-probe-no-such-unit.service"],
+                          capture_output=True, text=True, check=False)
+    return proc.returncode == 0 and proc.stdout.startswith("ActiveState=")
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg")
+def test_packages_lists_the_installed_ones_only():
+    """dpkg and tar are installed here; a name dpkg does not know is not reported."""
+    assert _host.packages(["tar", "nbops-no-such-package", "dpkg"]) == ["dpkg", "tar"]
+    assert _host.packages(["nbops-no-such-package"]) == []
+
+
+def test_packages_counts_only_the_installed_status(monkeypatch):
+    """Removed (config-files), half-installed and not-installed packages are not installed; no names asks nothing."""
+    asked = []
+
+    def fake_run(argv):
+        asked.append(argv)
+        out = "zlib1g installed\nnano config-files\nvim half-installed\nmc not-installed\nbash installed\n"
+        return subprocess.CompletedProcess(argv, 0, stdout=out, stderr="")
+
+    monkeypatch.setattr(_host, "_run", fake_run)
+    assert _host.packages(["zlib1g", "nano", "vim", "mc", "bash"]) == ["bash", "zlib1g"]
+    assert asked[0][:2] == ["dpkg-query", "-W"] and asked[0][-5:] == ["zlib1g", "nano", "vim", "mc", "bash"]
+    assert _host.packages([]) == [] and len(asked) == 1
+
+
+def test_account_as_the_role_makes_it():
+    """An account with the wanted primary group, home and shell is ok, and what it is now is returned."""
+    root = pwd.getpwnam("root")
+    answer = _host.account("root", grp.getgrgid(root.pw_gid).gr_name, root.pw_dir, root.pw_shell)
+    assert answer["group_ok"] and answer["user_ok"]
+    assert answer["user"] == {"uid": 0, "gid": root.pw_gid, "home": root.pw_dir, "shell": root.pw_shell}
+    assert answer["group"] == {"gid": root.pw_gid, "members": sorted(grp.getgrgid(root.pw_gid).gr_mem)}
+
+
+def test_account_that_differs_or_is_missing():
+    """Another shell, home or primary group is not ok; a missing user or group is reported as such."""
+    root = pwd.getpwnam("root")
+    group = grp.getgrgid(root.pw_gid).gr_name
+    other_shell = _host.account("root", group, root.pw_dir, "/usr/sbin/nologin-nbops")
+    assert other_shell["group_ok"] and not other_shell["user_ok"] and other_shell["user"]["shell"] == root.pw_shell
+    assert not _host.account("root", group, "/nonexistent-nbops", root.pw_shell)["user_ok"]
+    other_group = grp.getgrgid(NOBODY).gr_name
+    assert not _host.account("root", other_group, root.pw_dir, root.pw_shell)["user_ok"]
+    assert _host.account("nbops-no-such-user", group, "/x", "/bin/sh") == {
+        "group_ok": True, "user_ok": False, "user": None, "group": {"gid": root.pw_gid, "members": sorted(grp.getgrgid(root.pw_gid).gr_mem)}}
+    assert _host.account("root", "nbops-no-such-group", root.pw_dir, root.pw_shell) == {
+        "group_ok": False, "user_ok": False, "user": None, "group": None}
+
+
+@as_root
+def test_rendered_sha1_only_with_the_right_owner_group_and_mode(tmp_path):
+    """The sha1 of a plain file with the wanted owner, group and mode; None for anything else."""
+    target = tmp_path / "jupyter_server_config.json"
+    target.write_text("{}\n")
+    os.chmod(target, 0o640)
+    wanted = ("root", grp.getgrgid(0).gr_name, "0640")
+    assert _host.rendered(str(target), *wanted) == hashlib.sha1(b"{}\n").hexdigest()
+    assert _host.rendered(str(target), "root", grp.getgrgid(0).gr_name, "640") == hashlib.sha1(b"{}\n").hexdigest()
+    os.chmod(target, 0o644)
+    assert _host.rendered(str(target), *wanted) is None
+    os.chmod(target, 0o640)
+    os.chown(target, NOBODY, 0)
+    assert _host.rendered(str(target), *wanted) is None
+    os.chown(target, 0, NOBODY)
+    assert _host.rendered(str(target), *wanted) is None
+    os.chown(target, 0, 0)
+    assert _host.rendered(str(target), *wanted) is not None
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert _host.rendered(str(link), *wanted) is None
+    assert _host.rendered(str(tmp_path / "absent.json"), *wanted) is None
+    directory = tmp_path / "dir"
+    directory.mkdir(mode=0o640)
+    os.chmod(directory, 0o640)
+    assert _host.rendered(str(directory), *wanted) is None
+
+
+def test_deployed_hashes_from_either_notebook_versions_config(tmp_path):
+    """Notebook 7's PasswordIdentityProvider.hashed_password and 6's NotebookApp.password; nothing from broken files."""
+    cases = {
+        "seven.json": ({"PasswordIdentityProvider": {"hashed_password": "argon2:$argon2id$x"}}, ["argon2:$argon2id$x"]),
+        "six.json": ({"NotebookApp": {"password": "sha1:ab:cd"}, "ServerApp": {"port": 8888}}, ["sha1:ab:cd"]),
+        "both.json": ({"NotebookApp": {"password": "sha1:ab:cd"}, "PasswordIdentityProvider": {"hashed_password": "argon2:y"}},
+                      ["argon2:y", "sha1:ab:cd"]),
+        "empty.json": ({"PasswordIdentityProvider": {"hashed_password": ""}}, []),
+        "not-a-string.json": ({"NotebookApp": {"password": 42}}, []),
+        "not-a-section.json": ({"NotebookApp": "password"}, []),
+        "a-list.json": ([{"NotebookApp": {"password": "sha1:ab:cd"}}], []),
+    }
+    for name, (config, expected) in cases.items():
+        (tmp_path / name).write_text(json.dumps(config))
+        assert _host.deployed_hashes(str(tmp_path / name)) == expected, name
+    (tmp_path / "broken.json").write_text("{not json")
+    assert _host.deployed_hashes(str(tmp_path / "broken.json")) == []
+    assert _host.deployed_hashes(str(tmp_path / "absent.json")) == []
+
+
+@pytest.mark.skipif(not _systemctl_usable(), reason="systemctl is not usable here (systemd is not PID 1); "
+                                                    "the stand-in systemctl tests below cover the parsing")
+def test_service_that_does_not_exist_is_inactive_with_no_restart_pending(tmp_path):
+    """The real systemd: a unit that does not exist is inactive, disabled, and owes no restart."""
+    newer = tmp_path / "config.json"
+    newer.touch()
+    assert _host.service("nbops-no-such-unit", [str(newer)]) == {
+        "active": False, "enabled": False, "main_pid": 0, "restart_pending": False, "restart_reasons": []}
+
+
+def fake_systemctl(tmp_path, monkeypatch, props: dict):
+    """A ``systemctl`` first on PATH that prints ``props`` as `systemctl show` does, and logs its argv."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    script = bindir / "systemctl"
+    lines = "".join(f"{key}={value}\n" for key, value in props.items())
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path / 'argv.log'}\ncat <<'EOF'\n{lines}EOF\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    return tmp_path / "argv.log"
+
+
+def test_service_without_systemd_answers_inactive(tmp_path, monkeypatch):
+    """No output from systemctl (no such unit, or no systemd) is an inactive unit with no restart pending."""
+    fake_systemctl(tmp_path, monkeypatch, {})
+    (tmp_path / "config.json").touch()
+    assert _host.service("nbops-no-such-unit", [str(tmp_path / "config.json")]) == {
+        "active": False, "enabled": False, "main_pid": 0, "restart_pending": False, "restart_reasons": []}
+
+
+def test_service_running_with_files_newer_than_its_process(tmp_path, monkeypatch):
+    """An active unit owes a restart for a changed unit file and for each file written after its start;
+    older and missing files give none."""
+    started_monotonic = time.monotonic() - 100
+    log = fake_systemctl(tmp_path, monkeypatch, {
+        "ActiveState": "active", "UnitFileState": "enabled", "NeedDaemonReload": "yes", "MainPID": "4242",
+        "ExecMainStartTimestampMonotonic": int(started_monotonic * 1e6)})
+    older, newer = tmp_path / "older.json", tmp_path / "newer.json"
+    older.touch()
+    newer.touch()
+    os.utime(older, (time.time() - 1000, time.time() - 1000))
+    answer = _host.service("jupyter-notebook", [str(older), str(newer), str(tmp_path / "absent")])
+    assert answer == {"active": True, "enabled": True, "main_pid": 4242, "restart_pending": True, "restart_reasons": [
+        "the unit file changed since systemd loaded it", f"{newer} changed after the server started"]}
+    assert log.read_text().split()[-1] == "jupyter-notebook.service"
+
+
+def test_service_running_and_up_to_date_owes_no_restart(tmp_path, monkeypatch):
+    """Files older than the process and a loaded unit file: no restart pending."""
+    fake_systemctl(tmp_path, monkeypatch, {
+        "ActiveState": "active", "UnitFileState": "disabled", "NeedDaemonReload": "no", "MainPID": "7",
+        "ExecMainStartTimestampMonotonic": int((time.monotonic() - 10) * 1e6)})
+    older = tmp_path / "older.json"
+    older.touch()
+    os.utime(older, (time.time() - 1000, time.time() - 1000))
+    assert _host.service("jupyter-notebook", [str(older)]) == {
+        "active": True, "enabled": False, "main_pid": 7, "restart_pending": False, "restart_reasons": []}
+
+
+def test_an_inactive_service_owes_no_restart(tmp_path, monkeypatch):
+    """A stopped unit starts with the new files anyway: nothing pending even with a changed unit file."""
+    fake_systemctl(tmp_path, monkeypatch, {"ActiveState": "failed", "UnitFileState": "enabled", "NeedDaemonReload": "yes",
+                                           "MainPID": "0", "ExecMainStartTimestampMonotonic": "0"})
+    (tmp_path / "config.json").touch()
+    answer = _host.service("jupyter-notebook", [str(tmp_path / "config.json")])
+    assert answer == {"active": False, "enabled": True, "main_pid": 0, "restart_pending": False, "restart_reasons": []}

@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nbops.jupyter.notebook_host_info answering one request about a host laid out under tmp_path:
+a real venv (metadata only), config files, paths, a certificate made with openssl, this
+machine's dpkg and accounts; and never changing anything."""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.nbops.jupyter.plugins.module_utils import _san, _tls, _venv
+from ansible_collections.nbops.jupyter.plugins.modules import notebook_host_info
+
+from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import run_module
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the layout has root-owned files and certificates")
+ROOT = pwd.getpwnam("root")
+ROOT_GROUP = grp.getgrgid(ROOT.pw_gid).gr_name
+NAMES = ["nb.example.org", "127.0.0.1"]
+SEVEN_HASH = "argon2:$argon2id$v=19$m=10240,t=10,p=8$c2FsdA$aGFzaA"
+SIX_HASH = "sha1:0123456789ab:cdef"
+
+
+def make_venv(base):
+    venv = base / "opt" / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    return venv
+
+
+def add_dist(venv, name, version):
+    """A distribution as installers leave it: a package, METADATA and a RECORD listing them."""
+    site = next(venv.glob("lib/python3*/site-packages"))
+    package = site / name.replace("-", "_")
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "RECORD").write_text(f"{package.name}/__init__.py,,\n{info.name}/METADATA,,\n{info.name}/RECORD,,\n")
+
+
+def listing(root):
+    """Every entry under root with its kind, owner, mode, size, mtime and link target."""
+    entries = {}
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(directory, name)
+            st = os.lstat(path)
+            entries[path] = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns,
+                             os.readlink(path) if stat.S_ISLNK(st.st_mode) else None)
+    return entries
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A host half converged: the venv holds nbprobe 1.5, the config directory is right, some paths are
+    missing or links, both Notebook versions' JSON configs and a stale .py one are there."""
+    os.chmod(tmp_path, 0o755)
+    venv = make_venv(tmp_path)
+    add_dist(venv, "nbprobe", "1.5")
+    (venv / _venv.COMPLETE).touch()
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    os.chmod(etc, 0o750)
+    seven, six, stale = etc / "jupyter_server_config.json", etc / "jupyter_notebook_config.json", etc / "jupyter_notebook_config.py"
+    seven.write_text(json.dumps({"PasswordIdentityProvider": {"hashed_password": SEVEN_HASH}}))
+    six.write_text(json.dumps({"NotebookApp": {"password": SIX_HASH}}))
+    stale.write_text("c = get_config()\n")
+    for path in (seven, six):
+        os.chmod(path, 0o640)
+    os.chmod(stale, 0o644)
+    (tmp_path / "real").mkdir()
+    os.chmod(tmp_path / "real", 0o750)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    os.chmod(tls, 0o750)
+    _tls.make_self_signed(str(tls), NAMES, "nb.example.org", "ecdsa", 3072, 200, 0)
+    return tmp_path
+
+
+def path(item, owner="root", group=ROOT_GROUP, mode="0750", state="directory"):
+    return {"path": str(item), "owner": owner, "group": group, "mode": mode, "state": state}
+
+
+def request(base):
+    etc = base / "etc"
+    return {
+        "packages": ["dpkg", "nbops-no-such-package"],
+        "venv": {"path": str(base / "opt" / "venv") + "/", "requirements": ["nbprobe>=1", "nbprobe<1", "nbmissing==1.0"]},
+        "account": {"user": "root", "group": ROOT_GROUP, "home": ROOT.pw_dir, "shell": ROOT.pw_shell},
+        "paths": [path(etc), path(base / "missing"), path(base / "link"), path(base / "real", mode="0700"),
+                  path(etc / "jupyter_server_config.json", mode="0640", state="file"),
+                  path(etc, owner="nbops-no-such-user")],
+        "rendered": [{"dest": str(etc / "jupyter_server_config.json"), "owner": "root", "group": ROOT_GROUP, "mode": "0640",
+                      "src": "jupyter_server_config.json.j2"},
+                     {"dest": str(etc / "jupyter_notebook_config.py"), "owner": "root", "group": ROOT_GROUP, "mode": "0640"},
+                     {"dest": str(etc / "absent.json"), "owner": "root", "group": ROOT_GROUP, "mode": "0640"}],
+        "config_files": [str(etc / name) for name in
+                         ("jupyter_server_config.json", "jupyter_notebook_config.json", "jupyter_notebook_config.py", "jupyter_server_config.py")],
+        "service": {"name": "nbops-no-such-unit", "restart_files": [str(etc / "jupyter_server_config.json")]},
+        "tls": {"cert": str(base / "tls" / "live" / "cert.pem"), "key": str(base / "tls" / "live" / "key.pem"), "names": NAMES},
+    }
+
+
+def test_the_whole_request_is_answered(host):
+    """Every part of the answer, from the host as laid out."""
+    etc = host / "etc"
+    answer = run_module(notebook_host_info, request(host))
+    assert not answer.get("failed"), answer
+    assert answer["changed"] is False
+    if shutil.which("dpkg-query"):
+        assert answer["packages"] == ["dpkg"]
+    venv = answer["venv"]
+    assert (venv["exists"], venv["complete"], venv["installed"], venv["uv_version"]) == (True, True, {"nbprobe": "1.5"}, None)
+    assert venv["requirements"] == {
+        "nbprobe>=1": {"name": "nbprobe", "version": "1.5", "satisfied": True},
+        "nbprobe<1": {"name": "nbprobe", "version": "1.5", "satisfied": False},
+        "nbmissing==1.0": {"name": "nbmissing", "version": None, "satisfied": False},
+    }
+    # Only what is unsatisfied, with uv fetched first (the venv has none).
+    assert venv["plan"] == {"create": False, "fetch_uv": True, "install": ["nbprobe<1", "nbmissing==1.0"], "reinstall": False,
+                            "upgrade": False}
+    assert answer["account"]["user_ok"] and answer["account"]["group_ok"] and answer["account"]["user"]["uid"] == 0
+    # The right directory and file are not listed; a missing path, a link, a wrong mode and an unknown owner are.
+    assert answer["paths_to_fix"] == [str(host / "missing"), str(host / "link"), str(host / "real"), str(etc)]
+    seven = etc / "jupyter_server_config.json"
+    assert answer["rendered"] == {str(seven): hashlib.sha1(seven.read_bytes()).hexdigest(),
+                                  str(etc / "jupyter_notebook_config.py"): None, str(etc / "absent.json"): None}
+    assert answer["config_files"] == [str(seven), str(etc / "jupyter_notebook_config.json"), str(etc / "jupyter_notebook_config.py")]
+    assert answer["hashes"] == {str(seven): [SEVEN_HASH], str(etc / "jupyter_notebook_config.json"): [SIX_HASH]}
+    assert answer["service"] == {"active": False, "enabled": False, "main_pid": 0, "restart_pending": False, "restart_reasons": []}
+    tls = answer["tls"]
+    assert (tls["state"], tls["key_type"], tls["reasons"]) == ("valid", "ecdsa", [])
+    assert tls["names"] == _san.entries_from_names(NAMES)
+    assert tls["fingerprint_sha256"] == _tls.fingerprint(str(host / "tls" / "live" / "cert.pem"))
+
+
+def test_it_changes_nothing_in_either_mode(host):
+    """Normal and check mode give the same answer, and the tree under tmp_path is the same before and after."""
+    before = listing(host)
+    answer = run_module(notebook_host_info, request(host))
+    assert listing(host) == before
+    checked = run_module(notebook_host_info, request(host), check_mode=True)
+    assert listing(host) == before
+    assert answer == checked and not answer["changed"]
+
+
+def test_a_certificate_to_make_again_and_a_venv_to_make(host):
+    """Other names and key type give their reasons; a venv that is not there is planned from scratch."""
+    asked = request(host)
+    asked["tls"] = {**asked["tls"], "names": ["other.example.org"], "key_type": "rsa"}
+    asked["venv"] = {"path": str(host / "opt" / "absent"), "requirements": ["nbprobe>=1"]}
+    answer = run_module(notebook_host_info, asked)
+    assert answer["tls"]["reasons"] == ["names changed", "key type changed"]
+    assert answer["venv"]["exists"] is False and answer["venv"]["installed"] == {}
+    assert answer["venv"]["plan"] == {"create": True, "fetch_uv": True, "install": ["nbprobe>=1"], "reinstall": False, "upgrade": False}
+    assert not os.path.exists(host / "opt" / "absent")
+    # Made for 200 days: within a 300-day renewal window it is expiring.
+    asked["tls"] = {**asked["tls"], "names": NAMES, "key_type": "ecdsa", "renew_days": 300}
+    assert run_module(notebook_host_info, asked)["tls"]["reasons"] == ["expires within notebook_tls_renew_days"]
+
+
+def test_without_tls_names_or_tls_no_reasons_are_given(host):
+    """Without tls.names the certificate is only inspected (a CA-issued one); without tls, no tls key."""
+    asked = request(host)
+    asked["tls"] = {key: value for key, value in asked["tls"].items() if key != "names"}
+    inspected = run_module(notebook_host_info, asked)
+    assert inspected["tls"]["state"] == "valid" and "reasons" not in inspected["tls"]
+    del asked["tls"]
+    assert "tls" not in run_module(notebook_host_info, asked)
+
+
+def test_a_bad_requirement_is_an_error(host):
+    """A requirement that is not PEP 508 fails the module with the requirement named."""
+    asked = request(host)
+    asked["venv"] = {**asked["venv"], "requirements": ["nbprobe >>= 1"]}
+    answer = run_module(notebook_host_info, asked)
+    assert answer["failed"] and "'nbprobe >>= 1' is not a PEP 508 requirement" in answer["msg"]

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nbops.jupyter.notebook_paths on real directories under tmp_path, as root, with uid/gid 65534
+as the server's account (the one that may plant links in the directories it owns)."""
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible_collections.nbops.jupyter.plugins.modules import notebook_paths
+
+from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import run_module
+
+NOBODY = 65534
+
+
+def _names() -> tuple[str, str] | None:
+    try:
+        return pwd.getpwuid(NOBODY).pw_name, grp.getgrgid(NOBODY).gr_name
+    except KeyError:
+        return None
+
+
+ACCOUNT = _names()
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root"),
+              pytest.mark.skipif(ACCOUNT is None, reason="no user and group with id 65534 here")]
+USER, GROUP = ACCOUNT or ("nobody", "nogroup")
+ROOT_GROUP = grp.getgrgid(0).gr_name
+
+
+@pytest.fixture
+def base(tmp_path):
+    """A root-owned 0755 directory (trusted) to build the layouts in."""
+    os.chmod(tmp_path, 0o755)
+    return tmp_path
+
+
+def owned(path):
+    st = os.lstat(path)
+    return st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)
+
+
+def warnings(result) -> str:
+    """The module's warnings as one text (ansible-core 2.19 returns them as structured events)."""
+    return json.dumps(result.get("warnings", []))
+
+
+def listing(root):
+    """Every entry under root with its kind, owner, mode, size, mtime and link target."""
+    entries = {}
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(directory, name)
+            st = os.lstat(path)
+            entries[path] = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns,
+                             os.readlink(path) if stat.S_ISLNK(st.st_mode) else None)
+    return entries
+
+
+def layout(base):
+    return [
+        {"path": str(base / "var" / "home" / "notebooks"), "owner": USER, "group": GROUP, "mode": "0750"},
+        {"path": str(base / "etc" / "jupyter"), "owner": "root", "group": GROUP, "mode": "0750"},
+        {"path": str(base / "etc" / "jupyter" / "migrated"), "owner": "root", "group": GROUP, "mode": "0640", "state": "file"},
+    ]
+
+
+def test_makes_directories_parents_and_a_marker_then_changes_nothing(base):
+    """Directories and parents get the path's owner, group and mode, the marker is an empty file;
+    a second run changes nothing and reports no actions."""
+    first = run_module(notebook_paths, {"paths": layout(base)})
+    assert not first.get("failed"), first
+    assert first["changed"]
+    marker = base / "etc" / "jupyter" / "migrated"
+    assert first["actions"] == [f"create {base / 'var'}", f"create {base / 'var' / 'home'}", f"create {base / 'var' / 'home' / 'notebooks'}",
+                                f"create {base / 'etc'}", f"create {base / 'etc' / 'jupyter'}",
+                                f"create {marker}", f"chown {marker}", f"chmod {marker} 0640"]
+    for path in ("var", "var/home", "var/home/notebooks"):
+        assert owned(base / path) == (NOBODY, NOBODY, 0o750), path
+    assert owned(base / "etc" / "jupyter") == (0, NOBODY, 0o750)
+    assert marker.is_file() and not marker.is_symlink() and owned(marker) == (0, NOBODY, 0o640) and marker.read_text() == ""
+    before = listing(base)
+    second = run_module(notebook_paths, {"paths": layout(base)})
+    assert not second["changed"] and second["actions"] == [] and "warnings" not in second
+    assert listing(base) == before
+
+
+def test_owner_and_mode_are_put_right_and_a_marker_keeps_its_content(base):
+    """Only what differs is changed, through chown and chmod actions; the marker's content stays."""
+    run_module(notebook_paths, {"paths": layout(base)})
+    jupyter, marker = base / "etc" / "jupyter", base / "etc" / "jupyter" / "migrated"
+    os.chown(jupyter, 0, 0)
+    os.chmod(marker, 0o666)
+    marker.write_text("kept")
+    result = run_module(notebook_paths, {"paths": layout(base)})
+    assert result["changed"] and result["actions"] == [f"chown {jupyter}", f"chmod {marker} 0640"]
+    assert owned(jupyter) == (0, NOBODY, 0o750) and owned(marker) == (0, NOBODY, 0o640) and marker.read_text() == "kept"
+
+
+def test_check_mode_reports_actions_and_changes_nothing(base):
+    """Check mode lists what a run would do, on a fresh host and on one that is off, and touches nothing."""
+    fresh = run_module(notebook_paths, {"paths": layout(base)}, check_mode=True)
+    # The walk stops at the first directory it would make: what lies below it is not listed.
+    assert fresh["changed"] and fresh["actions"][0] == f"create {base / 'var'}"
+    assert f"create {base / 'etc'}" in fresh["actions"] and fresh["actions"][-1] == f"create {base / 'etc' / 'jupyter' / 'migrated'}"
+    assert os.listdir(base) == []
+    run_module(notebook_paths, {"paths": layout(base)})
+    os.chmod(base / "etc" / "jupyter", 0o755)
+    before = listing(base)
+    off = run_module(notebook_paths, {"paths": layout(base)}, check_mode=True)
+    assert off["changed"] and off["actions"] == [f"chmod {base / 'etc' / 'jupyter'} 0750"]
+    assert listing(base) == before
+
+
+def planted(base):
+    """The account's home (65534, 0750) with a link it planted where the notebooks directory belongs,
+    pointing at a root-owned directory with a file in it."""
+    home = base / "home"
+    home.mkdir()
+    os.chown(home, NOBODY, NOBODY)
+    os.chmod(home, 0o750)
+    victim = base / "victim"
+    victim.mkdir()
+    os.chmod(victim, 0o755)
+    (victim / "secret").write_text("root's")
+    os.chmod(victim / "secret", 0o600)
+    link = home / "notebooks"
+    link.symlink_to(victim)
+    os.lchown(link, NOBODY, NOBODY)
+    return link, victim
+
+
+def test_a_planted_link_is_replaced_and_its_target_left_alone(base):
+    """The link becomes the managed directory, the target keeps its owner, mode and content, and a warning says so."""
+    link, victim = planted(base)
+    target_before = listing(victim), owned(victim)
+    spec = {"paths": [{"path": str(link), "owner": USER, "group": GROUP, "mode": "0750"}]}
+    result = run_module(notebook_paths, spec)
+    assert not result.get("failed"), result
+    assert result["changed"] and result["actions"] == [f"replace the link {link} by a directory", f"create {link}"]
+    assert f"{link} was a symbolic link to {victim}" in warnings(result) and f"{victim} left alone" in warnings(result)
+    assert not link.is_symlink() and link.is_dir() and owned(link) == (NOBODY, NOBODY, 0o750)
+    assert (listing(victim), owned(victim)) == target_before and (victim / "secret").read_text() == "root's"
+    assert not run_module(notebook_paths, spec)["changed"]
+
+
+def test_check_mode_reports_the_planted_link_and_leaves_it(base):
+    """Check mode names the replacement and warns, but the link stays."""
+    link, victim = planted(base)
+    before = listing(base)
+    result = run_module(notebook_paths, {"paths": [{"path": str(link), "owner": USER, "group": GROUP, "mode": "0750"}]}, check_mode=True)
+    assert result["changed"] and result["actions"] == [f"replace the link {link} by a directory"]
+    assert f"{link} was a symbolic link to {victim}" in warnings(result)
+    assert link.is_symlink() and listing(base) == before
+    assert owned(victim) == (0, 0, 0o755)
+
+
+def test_a_root_owned_link_in_the_accounts_directory_is_an_error(base):
+    """A root-owned link, which the account cannot have planted, is not removed: an error names it."""
+    link, victim = planted(base)
+    os.lchown(link, 0, 0)
+    result = run_module(notebook_paths, {"paths": [{"path": str(link), "owner": USER, "group": GROUP, "mode": "0750"}]})
+    assert result["failed"] and f"{link} is a symbolic link (to {victim})" in result["msg"]
+    assert link.is_symlink() and owned(victim) == (0, 0, 0o755)
+
+
+@pytest.mark.parametrize("mode", ["u=rwx,g=rx", "0758", "", "rwxr-x---"])
+def test_a_bad_mode_string_is_an_error_naming_the_path(base, mode):
+    """A mode that is not an octal string fails before anything is made, and the message names the path."""
+    path = base / "etc" / "jupyter"
+    result = run_module(notebook_paths, {"paths": [{"path": str(path), "owner": "root", "group": ROOT_GROUP, "mode": mode}]})
+    assert result["failed"] and str(path) in result["msg"] and repr(mode) in result["msg"]
+    assert os.listdir(base) == []
+
+
+@pytest.mark.parametrize("mode", ["-0750", "17777"])
+def test_a_mode_out_of_range_is_an_error_naming_the_path(base, mode):
+    """A mode outside 0000-7777 is as bad as one that is not octal: an error naming the path, nothing made."""
+    path = base / "etc" / "jupyter"
+    result = run_module(notebook_paths, {"paths": [{"path": str(path), "owner": "root", "group": ROOT_GROUP, "mode": mode}]})
+    assert result.get("failed") and str(path) in result["msg"]
+    assert os.listdir(base) == []
+
+
+def test_an_unknown_owner_is_an_error_naming_the_path_except_in_check_mode(base):
+    """A user that does not exist fails naming the path; check mode predicts as if an earlier task had made it."""
+    spec = {"paths": [{"path": str(base / "srv"), "owner": "nbops-no-such-user", "group": GROUP, "mode": "0750"}]}
+    result = run_module(notebook_paths, spec)
+    assert result["failed"] and f"{base / 'srv'}: user nbops-no-such-user" in result["msg"]
+    predicted = run_module(notebook_paths, spec, check_mode=True)
+    assert not predicted.get("failed") and predicted["actions"] == [f"create {base / 'srv'}"]
+    assert os.listdir(base) == []
