@@ -21,7 +21,8 @@ import shlex
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 PYPI = "https://pypi.org/simple"
-_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<cred>[^/@\s]+)@", re.I)
+# Greedy up to the last "@" before the path, as urlsplit reads it: a password may hold a raw "@".
+_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<cred>[^/\s]+)@", re.I)
 
 
 class IndexError_(ValueError):
@@ -39,6 +40,8 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     if parts.username is None and parts.password is None:
         return url, None
     host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
     if parts.port:
         host = f"{host}:{parts.port}"
     clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
@@ -64,12 +67,27 @@ def authorization(url: str, netrc_file: str | None = None) -> dict:
             entry = netrc.netrc(path).authenticators(host) if host and os.path.exists(path) else None
         except (netrc.NetrcParseError, OSError):
             entry = None
-        if entry:
+        if entry and (entry[0] or entry[2]):
             credentials = (entry[0] or "", entry[2] or "")
     if credentials is None:
         return {}
     token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode("ascii")
     return {"Authorization": f"Basic {token}"}
+
+
+# pip's and uv's spellings of the options that say where packages come from.
+_TAKES_VALUE = ("--index-url", "-i", "--default-index", "--extra-index-url", "--index", "--find-links", "-f")
+
+
+def _option(arg: str) -> tuple[str, str | None]:
+    """("--opt", value) for --opt=value, -ovalue and --opt (value None: the next word)."""
+    if arg.startswith("--"):
+        name, eq, value = arg.partition("=")
+        return name, value if eq else None
+    for short in ("-i", "-f"):
+        if arg.startswith(short) and len(arg) > 2:
+            return short, arg[2:].removeprefix("=")
+    return arg, None
 
 
 class Sources:
@@ -84,15 +102,14 @@ class Sources:
         args = list(extra_args or [])
         while args:
             arg = args.pop(0)
-            name, eq, value = arg.partition("=")
-            takes = name in ("--index-url", "-i", "--extra-index-url", "--find-links", "-f")
-            if takes and not eq:
+            name, value = _option(arg)
+            if name in _TAKES_VALUE and value is None:
                 if not args:
                     raise IndexError_(f"{name} in notebook_pip_extra_args needs a value")
                 value = args.pop(0)
-            if name in ("--index-url", "-i"):
+            if name in ("--index-url", "-i", "--default-index"):
                 self.index = value
-            elif name == "--extra-index-url":
+            elif name in ("--extra-index-url", "--index"):
                 self.extra_indexes.append(value)
             elif name in ("--find-links", "-f"):
                 self.find_links.append(value)

@@ -117,7 +117,13 @@ class Walker:
                     if self.check_mode:
                         os.close(fd)
                         return None
-                    os.mkdir(name, 0o700, dir_fd=fd)
+                    try:
+                        os.mkdir(name, 0o700, dir_fd=fd)
+                    except FileExistsError:
+                        # Made by a concurrent run since the stat: look at it again.
+                        self.actions.pop()
+                        parts.insert(0, name)
+                        continue
                     child = os.open(name, _DIR_FLAGS, dir_fd=fd)
                     uid, gid, mode = create
                     os.fchown(child, uid, gid)

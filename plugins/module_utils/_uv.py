@@ -25,7 +25,7 @@ import zipfile
 
 from ansible.module_utils.urls import open_url
 
-from ._index import Sources, authorization, redact, split_credentials
+from ._index import Sources, authorization, check_https, redact, split_credentials
 
 # Oldest glibc each legacy manylinux tag promises to run on.
 LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
@@ -80,8 +80,9 @@ def _open(url: str, accept: str, timeout: float):
     headers.update(authorization(url))
     try:
         # Certificates checked against the system's trust store; proxies from the environment.
+        # The index's credentials are never sent on to where it redirects (a CDN, object storage).
         return open_url(clean, headers=headers, timeout=timeout, validate_certs=True, force_basic_auth=False, use_netrc=False,
-                        follow_redirects="safe")
+                        follow_redirects="safe", unredirected_headers=["Authorization"])
     except Exception as exc:  # open_url raises URLError, HTTPError, SSLValidationError, ConnectionError, ...
         raise UvError(f"could not fetch {redact(url)}: {redact(str(exc))}") from None
 
@@ -105,10 +106,10 @@ def page_files(page: str, index: str, timeout: float = 60) -> list[dict]:
         files = parser.files
     # The credentials of the index go to its own files only (same scheme and host).
     clean_index, credentials = split_credentials(index)
-    index_host = urllib.parse.urlsplit(clean_index).netloc
+    index_origin = urllib.parse.urlsplit(clean_index)[:2]
     for item in files:
         item["url"] = urllib.parse.urljoin(final, item["url"])
-        if credentials and urllib.parse.urlsplit(item["url"]).netloc == index_host:
+        if credentials and urllib.parse.urlsplit(item["url"])[:2] == index_origin:
             user, password = (urllib.parse.quote(part, safe="") for part in credentials)
             parts = urllib.parse.urlsplit(item["url"])
             item["url"] = urllib.parse.urlunsplit((parts.scheme, f"{user}:{password}@{parts.netloc}",
@@ -170,6 +171,8 @@ def fetch(dest: str, sources: Sources, wanted: str = "", timeout: float = 300) -
         raise UvError(f"no {release} wheel for {arch} with glibc {glibc[0]}.{glibc[1]} in {', '.join(looked) or 'no source'}; "
                       "set notebook_uv_version to a release these sources have, or notebook_installer: pip on this host")
     version, wheel = found[0], found[1]
+    if wheel["source"] != "directory":
+        check_https(wheel["url"], "The uv wheel's URL")
     expected = wheel.get("hashes", {}).get("sha256")
     if wheel["source"] != "directory" and not expected:
         raise UvError(f"{redact(wheel['url'])} comes with no sha256 from its index; an unchecked binary is not "

@@ -76,13 +76,14 @@ def logs_in(host: str, password: str) -> int:
 
 def test_a_failed_batch_mate_loses_no_restart():
     """One host of a batch fails after its batch-mates wrote a new password into their config:
-    they are marked failed before their handlers run. force_handlers restarts them anyway, and a
-    host that still runs older files than it has on disk is restarted by the next converge."""
+    max_fail_percentage stops the batch and marks them failed before their handlers run (even
+    with force_handlers), so they keep serving the old password. The next converge finds each of
+    them running older files than it has on disk and restarts it: the new password takes effect."""
     import json
 
     first, rest = HOSTS[0], HOSTS[1:]
-    current = json.loads(subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", os.environ["NB_INVENTORY"], "--host", first],
-                                        capture_output=True, text=True, check=True).stdout)["notebook_password"]
+    current = json.loads(subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", os.environ["NB_INVENTORY"],
+                                         "--host", first], capture_output=True, text=True, check=True).stdout)["notebook_password"]
     new = current + "-rotated-in-batch"
     # The first host's config directory turns read-only: its config write fails mid-batch.
     subprocess.run(["docker", "exec", first, "sh", "-c", "mount --bind /etc/jupyter-notebook /etc/jupyter-notebook && "
@@ -91,16 +92,19 @@ def test_a_failed_batch_mate_loses_no_restart():
         rc, output = upgrade({"notebook_upgrade_version": version(first), "notebook_upgrade_batch": len(HOSTS),
                               "notebook_password": new})
         assert rc != 0 and f"fatal: [{first}]" in output, output[-3000:]
-        for host in rest:
-            assert logs_in(host, new) in (200, 302), f"{host} still runs its old config"
+        lost = [host for host in rest if logs_in(host, new) not in (200, 302)]
     finally:
         subprocess.run(["docker", "exec", first, "umount", "/etc/jupyter-notebook"], check=False)
-    rc, output = run_playbook(REPO / "playbooks" / "deploy.yml", {"notebook_password": new}, timeout=1200)
-    assert rc == 0, output[-3000:]
     try:
+        rc, output = run_playbook(REPO / "playbooks" / "deploy.yml", {"notebook_password": new}, timeout=1200)
+        assert rc == 0, output[-3000:]
         for host in HOSTS:
             assert logs_in(host, new) in (200, 302) and logs_in(host, current) == 401, host
+        for host in lost:
+            # Its config was already on disk: only the restart it was owed made the difference.
+            assert "Restart the server that still runs what an earlier run replaced" in output, output[-3000:]
     finally:
         rc, output = run_playbook(REPO / "playbooks" / "deploy.yml", {"notebook_password": current}, timeout=1200)
         assert rc == 0, output[-3000:]
-    print(f"\n[figure] failed batch-mate: {len(rest)} host(s) of its batch restarted with the new config anyway")
+    print(f"\n[figure] failed batch-mate: {len(lost)} of {len(rest)} batch-mate(s) kept the old password after the "
+          f"stopped batch; all served the new one after the next converge")
