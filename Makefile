@@ -14,7 +14,7 @@ export PY_COLORS := 0
 export NO_COLOR := 1
 export ANSIBLE_NOCOWS := 1
 
-.PHONY: help venv collection testbed unit lint sanity galaxy demo-test molecule test demo demo-down bench clean
+.PHONY: help venv collection testbed scanners unit lint sanity galaxy demo-test molecule test demo demo-down bench clean
 
 help:
 	@echo "make demo       deploy a secure notebook server into a local container and print its URL"
@@ -48,6 +48,11 @@ testbed:
 	tests/testbed/ensure-docker.sh
 	tests/testbed/build-images.sh
 
+# Independent scanners the molecule verify runs against each server (tests/scan): Mozilla's MDN
+# HTTP Observatory (npm) and sslyze (PyPI), into .build/scan only.
+scanners:
+	tests/scan/install.sh
+
 unit: venv collection
 	$(BIN)/python -m pytest tests/unit -p no:cacheprovider -q
 
@@ -79,7 +84,7 @@ galaxy: venv .venv-importer/.installed
 demo-test: venv collection testbed
 	tests/testbed/demo-test.sh
 
-molecule: venv collection testbed
+molecule: venv collection testbed scanners
 	set -e; for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
 
 test: venv collection
@@ -89,6 +94,7 @@ test: venv collection
 	  "sanity::$(MAKE) --no-print-directory sanity" \
 	  "galaxy::$(MAKE) --no-print-directory galaxy" \
 	  "testbed::$(MAKE) --no-print-directory testbed" \
+	  "scanners::$(MAKE) --no-print-directory scanners" \
 	  "demo::$(MAKE) --no-print-directory demo-test" \
 	  $(foreach s,$(SCENARIOS),"molecule-$(s)::$(BIN)/molecule test -s $(s)")
 

@@ -9,6 +9,7 @@ Private to this collection (the leading underscore).
 
 from __future__ import annotations
 
+import glob
 import grp
 import hashlib
 import json
@@ -34,21 +35,56 @@ def packages(names: list[str]) -> list[str]:
 
 
 def account(user: str, group: str, home: str, shell: str) -> dict:
-    """Whether the user and group exist as the role makes them, and what they are now."""
-    answer = {"group_ok": False, "user_ok": False, "user": None, "group": None}
+    """Whether the user and group exist as the role makes them, and what they are now: who else
+    has the group, and whether the user is a person's account (a uid from UID_MIN, or a shell to
+    log in with), which the role must never take over."""
+    answer = {"group_ok": False, "user_ok": False, "group": None, **_user(user)}
     try:
         entry = grp.getgrnam(group)
     except KeyError:
         return answer
     answer["group_ok"] = True
-    answer["group"] = {"gid": entry.gr_gid, "members": sorted(entry.gr_mem)}
+    answer["group"] = {"gid": entry.gr_gid, "members": sorted(entry.gr_mem),
+                       "primary_of": sorted(p.pw_name for p in pwd.getpwall() if p.pw_gid == entry.gr_gid)}
+    person = answer["user"]
+    answer["user_ok"] = person is not None and (person["gid"], person["home"], person["shell"]) == (entry.gr_gid, home, shell)
+    return answer
+
+
+def _user(user: str) -> dict:
     try:
         person = pwd.getpwnam(user)
     except KeyError:
-        return answer
-    answer["user"] = {"uid": person.pw_uid, "gid": person.pw_gid, "home": person.pw_dir, "shell": person.pw_shell}
-    answer["user_ok"] = (person.pw_gid, person.pw_dir, person.pw_shell) == (entry.gr_gid, home, shell)
-    return answer
+        return {"user": None}
+    login = person.pw_uid >= _uid_min() or person.pw_shell not in ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false")
+    return {"user": {"uid": person.pw_uid, "gid": person.pw_gid, "home": person.pw_dir, "shell": person.pw_shell, "login": login}}
+
+
+def _uid_min() -> int:
+    """The first uid of a person's account (login.defs UID_MIN, 1000 on Debian)."""
+    try:
+        with open("/etc/login.defs", encoding="utf-8") as fh:
+            for line in fh:
+                words = line.split()
+                if len(words) >= 2 and words[0] == "UID_MIN" and words[1].isdigit():
+                    return int(words[1])
+    except OSError:
+        pass
+    return 1000
+
+
+def owners(paths: list[str]) -> dict:
+    """For each path: None when missing, else its kind and owner (not following a last link)."""
+    found = {}
+    for path in paths:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            found[path] = None
+            continue
+        kind = "directory" if stat.S_ISDIR(st.st_mode) else "link" if stat.S_ISLNK(st.st_mode) else "other"
+        found[path] = {"kind": kind, "uid": st.st_uid, "owner": _names(st)[0]}
+    return found
 
 
 def _names(st: os.stat_result) -> tuple[str, str]:
@@ -90,6 +126,34 @@ def deployed_hashes(path: str) -> list[str]:
         if isinstance(value, str) and value:
             found.append(value)
     return found
+
+
+def _files(directory: str) -> list[str]:
+    found = []
+    for root, _dirs, names in os.walk(directory):
+        found.extend(os.path.join(root, name) for name in names)
+    return sorted(found)
+
+
+def stray_config(directories: list[str], venv: str) -> dict:
+    """Jupyter config outside the role's own directory. ``not_read``: files in ``directories``
+    (system and user paths the unit keeps the server from reading); ``read``: files in the venv's
+    etc/jupyter that no installed distribution's RECORD lists (an extension's own .d files are)."""
+    from ._venv import site_packages
+
+    owned = set()
+    for site in site_packages(venv):
+        for record in glob.glob(os.path.join(site, "*.dist-info", "RECORD")):
+            try:
+                with open(record, encoding="utf-8") as fh:
+                    owned.update(os.path.normpath(os.path.join(site, line.rsplit(",", 2)[0])) for line in fh if line.strip())
+            except OSError:
+                continue
+    venv_config = os.path.join(venv, "etc", "jupyter")
+    return {
+        "not_read": [path for directory in directories for path in _files(directory)],
+        "read": [path for path in _files(venv_config) if path not in owned],
+    }
 
 
 def service(name: str, restart_files: list[str]) -> dict:

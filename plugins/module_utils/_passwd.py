@@ -129,3 +129,30 @@ def check_password(hashed: object, password: object) -> bool:
         raise ValueError("malformed hash: the salt must be ASCII") from exc
     actual = hashlib.new(algorithm, password.encode("utf-8") + salt_bytes).hexdigest()
     return hmac.compare_digest(actual, digest)
+
+
+def describe_hash(hashed: object) -> dict:
+    """What a stored hash is, parsed the way check_password reads it: {'valid', 'algorithm',
+    'problem'}. The problem never quotes the hash (it may be vaulted)."""
+    if not isinstance(hashed, str):
+        return {"valid": False, "algorithm": "", "problem": f"it is a {type(hashed).__name__}, not a string"}
+    if hashed != hashed.strip():
+        return {"valid": False, "algorithm": "", "problem": (
+            "it starts or ends with whitespace or a newline (as `echo secret | ansible-vault encrypt_string` "
+            "makes it); Jupyter would then reject every password. Strip it, or vault it with `printf %s`")}
+    algorithm = hashed.split(":", 1)[0]
+    if hashed.startswith(ARGON2_PREFIX):
+        phc = hashed[len(ARGON2_PREFIX):]
+        handler = _argon2_handler()
+        try:
+            if not handler.identify(phc):
+                raise ValueError("not an argon2 PHC string")
+            handler.from_string(phc)
+        except ValueError as exc:
+            return {"valid": False, "algorithm": "argon2", "problem": f"malformed argon2 hash ({exc.__class__.__name__})"}
+        return {"valid": True, "algorithm": "argon2", "problem": ""}
+    try:
+        check_password(hashed, "probe")
+    except ValueError as exc:
+        return {"valid": False, "algorithm": algorithm if algorithm in LEGACY_ALGORITHMS else "", "problem": str(exc)}
+    return {"valid": True, "algorithm": algorithm, "problem": ""}

@@ -59,18 +59,30 @@ def inspect(cert: str, key: str, renew_seconds: int) -> dict:
     expiring = _openssl("x509", "-in", cert, "-noout", "-checkend", str(renew_seconds)).returncode != 0
     keytext = _openssl("pkey", "-in", key, "-noout", "-text", "-passin", "pass:").stdout
     bits = re.search(r"\((\d+) bit", keytext)
-    end = _openssl("x509", "-in", cert, "-noout", "-enddate").stdout.strip().partition("=")[2]
+    dates = dict(line.split("=", 1) for line in _openssl("x509", "-in", cert, "-noout", "-startdate", "-enddate").stdout.splitlines()
+                 if "=" in line)
+    end = dates.get("notAfter", "")
     return {
         "state": "expiring" if expiring else "valid",
         "key_type": "ecdsa" if "ASN1 OID: prime256v1" in keytext else "rsa",
         "key_bits": int(bits.group(1)) if bits else 0,
         "names": entries_from_openssl(_openssl("x509", "-in", cert, "-noout", "-ext", "subjectAltName").stdout),
         "not_after": end,
+        "lifetime_days": _days_between(dates.get("notBefore", ""), end),
         "fingerprint_sha256": fingerprint(cert),
     }
 
 
-def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int) -> list[str]:
+def _days_between(start: str, end: str) -> int:
+    """Days from openssl's notBefore to its notAfter ("Dec  1 05:28:12 2026 GMT"); 0 if unreadable."""
+    try:
+        parsed = [datetime.datetime.strptime(" ".join(value.split()), "%b %d %H:%M:%S %Y %Z") for value in (start, end)]
+    except ValueError:
+        return 0
+    return (parsed[1] - parsed[0]).days
+
+
+def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int, valid_days: int | None = None) -> list[str]:
     """Why a self-signed certificate must be made again; empty when the deployed one will do."""
     state = found["state"]
     reasons = {
@@ -84,13 +96,21 @@ def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int)
             reasons.append("names changed")
         if found["key_type"] != key_type or (key_type == "rsa" and found["key_bits"] != rsa_bits):
             reasons.append("key type changed")
+        if valid_days is not None and found.get("lifetime_days", 0) > valid_days:
+            reasons.append("lives longer than notebook_tls_valid_days")
     return reasons
 
 
+def keeps_key(reasons: list[str]) -> bool:
+    """A change of names alone keeps the key (and so a pin of it); anything else makes a new one."""
+    return reasons == ["names changed"]
+
+
 def make_self_signed(directory: str, names: list[str], common_name: str, key_type: str, rsa_bits: int,
-                     days: int, gid: int) -> str:
-    """Make a key and self-signed certificate in a new generation and make it live. Returns the
-    new generation's path. The caller holds the role's lock for this directory."""
+                     days: int, gid: int, reuse_key: str | None = None) -> str:
+    """Make a key (or take ``reuse_key``'s) and a self-signed certificate in a new generation
+    and make it live. Returns the new generation's path. The caller holds the role's lock for
+    this directory."""
     newkey = ["-newkey", f"rsa:{rsa_bits}"] if key_type == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
     usage = "digitalSignature,keyEncipherment" if key_type == "rsa" else "digitalSignature"
     # Before anything is made: a bad name is an error that leaves nothing behind.
@@ -100,9 +120,16 @@ def make_self_signed(directory: str, names: list[str], common_name: str, key_typ
     old_umask = os.umask(0o077)
     try:
         os.mkdir(generation, 0o700)
+        key = os.path.join(generation, "key.pem")
+        if reuse_key:
+            with open(reuse_key, "rb") as source, open(key, "xb") as copy:
+                copy.write(source.read())
+            keyargs = ["-key", key]
+        else:
+            keyargs = [*newkey, "-keyout", key]
         proc = _openssl(
-            "req", "-x509", "-nodes", "-sha256", *newkey,
-            "-keyout", os.path.join(generation, "key.pem"), "-out", os.path.join(generation, "cert.pem"),
+            "req", "-x509", "-nodes", "-sha256", *keyargs,
+            "-out", os.path.join(generation, "cert.pem"),
             "-days", str(days), "-subj", "/CN=" + common_name[:64].replace("/", "\\/"),
             "-addext", san,
             "-addext", "extendedKeyUsage=serverAuth",
@@ -122,6 +149,38 @@ def make_self_signed(directory: str, names: list[str], common_name: str, key_typ
         os.umask(old_umask)
     swap_live(directory, os.path.basename(generation))
     return generation
+
+
+def install_provided(directory: str, certificate: str, private_key: str, gid: int) -> str:
+    """Put a certificate chain and its key (PEM text, from the controller) live together, in a
+    new generation. Returns the generation made. The caller holds the role's lock."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    generation = os.path.join(directory, f"gen-{stamp}-{secrets.token_hex(4)}")
+    old_umask = os.umask(0o077)
+    try:
+        os.mkdir(generation, 0o700)
+        for name, text, mode in (("key.pem", private_key, 0o640), ("cert.pem", certificate, 0o644)):
+            path = os.path.join(generation, name)
+            with open(path, "x", encoding="ascii") as fh:
+                fh.write(text)
+            os.chown(path, 0, gid)
+            os.chmod(path, mode)
+        os.chown(generation, 0, gid)
+        os.chmod(generation, 0o750)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    finally:
+        os.umask(old_umask)
+    swap_live(directory, os.path.basename(generation))
+    return generation
+
+
+def pem_blocks(text: str, kind: str) -> str:
+    """The PEM blocks of one kind in ``text`` ("CERTIFICATE", or "PRIVATE KEY" for any key), in order."""
+    pattern = r"-----BEGIN ((?:[A-Z]+ )?PRIVATE KEY)-----.+?-----END \1-----" if kind == "PRIVATE KEY" else \
+        r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----"
+    return "".join(match.group(0) + "\n" for match in re.finditer(pattern, text, re.S))
 
 
 def swap_live(directory: str, generation: str) -> None:

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: notebook_certificate
-short_description: Make the Jupyter server's self-signed certificate with openssl, on the host
+short_description: Make the Jupyter server's self-signed certificate with openssl on the host, or put a provided one live
 version_added: 0.2.0
 author: nbops.jupyter contributors (@nbops)
 description:
-  - Inspects C(<path>/live/cert.pem) and C(<path>/live/key.pem) and makes a new key and
-    self-signed certificate with the openssl CLI when they are missing, don't match, expire
-    within O(renew_days), carry other names than O(names), or another key type. Otherwise
-    changes nothing.
+  - With O(provider=self_signed), inspects C(<path>/live/cert.pem) and C(<path>/live/key.pem) and
+    makes a new self-signed certificate with the openssl CLI when they are missing, don't match,
+    expire within O(renew_days), live longer than O(valid_days), carry other names than O(names),
+    or another key type; a change of names alone keeps the key. Otherwise changes nothing.
+  - With O(provider=provided), puts O(certificate) and O(private_key) (checked on the controller
+    before, for example with P(nbops.jupyter.tls_pair#filter)) live together, unless the live
+    pair is already this one.
   - The key is made on the host and never leaves it. The certificate carries the names as
     subjectAltNames, C(serverAuth), C(CA:FALSE) and a critical keyUsage, so it verifies strictly as
     its own trust anchor.
@@ -26,15 +29,28 @@ options:
     description: The root-owned TLS directory (made by the role, C(0750)).
     type: path
     required: true
+  provider:
+    description: Where the certificate comes from.
+    type: str
+    choices: [self_signed, provided]
+    default: self_signed
   names:
-    description: DNS names and IP addresses for the subjectAltName.
+    description: With O(provider=self_signed), DNS names and IP addresses for the subjectAltName.
     type: list
     elements: str
-    required: true
   common_name:
-    description: The subject's CN (cut to 64 characters).
+    description: With O(provider=self_signed), the subject's CN (cut to 64 characters).
     type: str
-    required: true
+  certificate:
+    description:
+      - With O(provider=provided), the PEM certificate chain, leaf first. Other PEM blocks in the text
+        (a key, in a combined file) are left out.
+    type: str
+  private_key:
+    description:
+      - With O(provider=provided), the PEM private key without a passphrase. Other PEM blocks in the text
+        (the certificates, in a combined file) are left out.
+    type: str
   key_type:
     description: ECDSA P-256 or RSA.
     type: str
@@ -88,6 +104,15 @@ EXAMPLES = r"""
 - name: Show its fingerprint
   ansible.builtin.debug:
     msg: "{{ cert.fingerprint_sha256 }}"
+
+- name: Put a provided pair live (one combined file holding key and chain works too)
+  nbops.jupyter.notebook_certificate:
+    path: /etc/jupyter-notebook/tls
+    provider: provided
+    certificate: "{{ lookup('ansible.builtin.file', 'files/nb1.pem') }}"
+    private_key: "{{ lookup('ansible.builtin.file', 'files/nb1.key') }}"
+    group: jupyter
+  no_log: true
 """
 
 RETURN = r"""
@@ -134,8 +159,11 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            "names": {"type": "list", "elements": "str", "required": True},
-            "common_name": {"type": "str", "required": True},
+            "provider": {"type": "str", "choices": ["self_signed", "provided"], "default": "self_signed"},
+            "names": {"type": "list", "elements": "str"},
+            "common_name": {"type": "str"},
+            "certificate": {"type": "str", "no_log": True},
+            "private_key": {"type": "str", "no_log": True},
             "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
             "rsa_bits": {"type": "int", "default": 3072},
             "valid_days": {"type": "int", "default": 200},
@@ -143,6 +171,8 @@ def main():
             "group": {"type": "str", "required": True},
             "lock_dir": {"type": "path", "default": "/run/nbops-jupyter"},
         },
+        required_if=[("provider", "self_signed", ("names", "common_name")),
+                     ("provider", "provided", ("certificate", "private_key"))],
         supports_check_mode=True,
     )
     params = module.params
@@ -169,12 +199,11 @@ def main():
             lock = _safepath.open_lock(lock_dir, "tls" + directory.replace("/", "-") + ".lock")
             os.close(lock_dir)
             fcntl.flock(lock, fcntl.LOCK_EX)
+        if params["provider"] == "provided":
+            reasons = provided(module, directory, gid)
+        else:
+            reasons = self_signed(module, directory, cert, key, gid)
         found = _tls.inspect(cert, key, params["renew_days"] * 86400)
-        reasons = _tls.renewal_reasons(found, params["names"], params["key_type"], params["rsa_bits"])
-        if reasons and not module.check_mode:
-            _tls.make_self_signed(directory, params["names"], params["common_name"], params["key_type"],
-                                  params["rsa_bits"], params["valid_days"], gid)
-            found = _tls.inspect(cert, key, params["renew_days"] * 86400)
     except (_safepath.UnsafePath, OSError, RuntimeError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     finally:
@@ -185,6 +214,35 @@ def main():
     if "names" in found:
         result.update(names=found["names"], not_after=found["not_after"])
     module.exit_json(**result)
+
+
+def self_signed(module, directory: str, cert: str, key: str, gid: int) -> list[str]:
+    params = module.params
+    found = _tls.inspect(cert, key, params["renew_days"] * 86400)
+    reasons = _tls.renewal_reasons(found, params["names"], params["key_type"], params["rsa_bits"], params["valid_days"])
+    if reasons and not module.check_mode:
+        _tls.make_self_signed(directory, params["names"], params["common_name"], params["key_type"], params["rsa_bits"],
+                              params["valid_days"], gid, reuse_key=key if _tls.keeps_key(reasons) else None)
+    return reasons
+
+
+def provided(module, directory: str, gid: int) -> list[str]:
+    """The certificates and the key out of whatever PEM text the user's files held."""
+    certificate = _tls.pem_blocks(module.params["certificate"], "CERTIFICATE")
+    private_key = _tls.pem_blocks(module.params["private_key"], "PRIVATE KEY")
+    if not certificate or private_key.count("-----BEGIN") != 1:
+        raise ValueError("the provided files must hold certificates and exactly one private key")
+    live = os.path.join(directory, "live")
+    try:
+        with open(os.path.join(live, "cert.pem"), encoding="ascii") as fh_cert, \
+                open(os.path.join(live, "key.pem"), encoding="ascii") as fh_key:
+            if fh_cert.read() == certificate and fh_key.read() == private_key:
+                return []
+    except OSError:
+        pass
+    if not module.check_mode:
+        _tls.install_provided(directory, certificate, private_key, gid)
+    return ["the provided certificate or key changed"]
 
 
 if __name__ == "__main__":

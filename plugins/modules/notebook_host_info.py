@@ -121,6 +121,19 @@ options:
       src:
         description: The template it comes from (not read here; lets one list serve both tasks).
         type: str
+  stray_config_dirs:
+    description:
+      - Directories of Jupyter config besides the role's own (system and user paths); every file in
+        them is reported as a warning, and in C(stray_config). The venv's C(etc/jupyter) is checked too;
+        files there that no installed distribution's RECORD lists are reported as read by the server.
+    type: list
+    elements: path
+    default: []
+  owners:
+    description: Paths whose kind and owner to report (the user's directories, before the role claims them).
+    type: list
+    elements: path
+    default: []
   config_files:
     description: Config files either Notebook version would read; the ones present are returned, JSON ones with the hashes they hold.
     type: list
@@ -215,7 +228,17 @@ venv:
   returned: always
   type: dict
 account:
-  description: C(user_ok), C(group_ok) (exist as the role makes them), C(user) and C(group) as they are now, or null.
+  description:
+    - C(user_ok), C(group_ok) (exist as the role makes them), C(user) (C(uid), C(gid), C(home), C(shell),
+      C(login) - a person's account) and C(group) (C(gid), C(members), C(primary_of)) as they are now, or null.
+  returned: always
+  type: dict
+stray_config:
+  description: C(not_read), files in O(stray_config_dirs); C(read), files in the venv's C(etc/jupyter) no package installed.
+  returned: always
+  type: dict
+owners:
+  description: Per path of O(owners), null when missing, else C(kind) (directory, link, other), C(uid) and C(owner).
   returned: always
   type: dict
 paths_to_fix:
@@ -304,6 +327,8 @@ def main():
                 "src": {"type": "str"},
             }},
             "config_files": {"type": "list", "elements": "path", "default": []},
+            "owners": {"type": "list", "elements": "path", "default": []},
+            "stray_config_dirs": {"type": "list", "elements": "path", "default": []},
             "service": {"type": "dict", "required": True, "options": {
                 "name": {"type": "str", "required": True},
                 "restart_files": {"type": "list", "elements": "path", "default": []},
@@ -315,6 +340,7 @@ def main():
                 "names": {"type": "list", "elements": "str"},
                 "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
                 "rsa_bits": {"type": "int", "default": 3072},
+                "valid_days": {"type": "int"},
             }},
         },
         supports_check_mode=True,
@@ -327,6 +353,8 @@ def main():
             "venv": _venv.read(venv["path"].rstrip("/"), venv["installer"], venv["requirements"], venv["uv_version"]),
             "account": _host.account(**p["account"]),
             "paths_to_fix": paths_to_fix(p["paths"]),
+            "owners": _host.owners(p["owners"]),
+            "stray_config": _host.stray_config(p["stray_config_dirs"], venv["path"].rstrip("/")),
             "rendered": {item["dest"]: _host.rendered(item["dest"], item["owner"], item["group"], item["mode"])
                          for item in p["rendered"]},
             "config_files": [path for path in p["config_files"] if os.path.lexists(path)],
@@ -337,9 +365,13 @@ def main():
             tls = p["tls"]
             answer["tls"] = _tls.inspect(tls["cert"], tls["key"], tls["renew_days"] * 86400)
             if tls["names"] is not None:
-                answer["tls"]["reasons"] = _tls.renewal_reasons(answer["tls"], tls["names"], tls["key_type"], tls["rsa_bits"])
+                answer["tls"]["reasons"] = _tls.renewal_reasons(answer["tls"], tls["names"], tls["key_type"], tls["rsa_bits"],
+                                                                tls["valid_days"])
     except (ValueError, _safepath.UnsafePath) as exc:
         module.fail_json(msg=str(exc))
+    if answer["stray_config"]["not_read"]:
+        module.warn("Jupyter config outside the role's directory, which this server does not read (other Jupyter "
+                    "installs may): " + ", ".join(answer["stray_config"]["not_read"]))
     module.exit_json(changed=False, **answer)
 
 

@@ -58,7 +58,7 @@ def host(server):
 def paths():
     config = os.environ.get("NB_CONFIG_DIR", "/etc/jupyter-notebook")
     mode = os.environ.get("NB_TLS_MODE", "self_signed")
-    tls = f"{config}/tls/{'provided' if mode == 'provided' else 'live'}"
+    tls = f"{config}/tls/live"
     return {
         "config": config,
         "service": os.environ.get("NB_SERVICE", "jupyter-notebook"),

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from converge import PLAYBOOK, command, converge
@@ -181,6 +182,7 @@ def test_new_password_logs_out_old_sessions(server, host):
         assert converge(host).rc == 0
 
 
+HASH = "argon2:$argon2id$v=19$m=10240,t=10,p=8$bmJvcHMtdGVzdC1zYWx0$Vt0rQ9bqfj2x0T1fBSuiJ8WSNfrgr0Mz1dQ8e8XTqnA"
 BAD_INPUTS = [
     ({"notebook_password": ""}, "notebook_password"),
     ({"notebook_password_hash": "argon2:$argon2id$v=19$m=10240,t=10,p=8$c2FsdA$aGFzaA"}, "notebook_password"),
@@ -195,20 +197,111 @@ BAD_INPUTS = [
     ({"notebook_user": "root"}, "notebook_user"),
     ({"notebook_version": "5.7.8"}, "notebook_version"),
     ({"notebook_uv_version": "latest"}, "notebook_uv_version"),
+    # Round two: inputs that passed validation and should not have.
+    ({"notebook_root_dir": "/var/lib/jupyter-notebook/notebooks\nExecStartPre=+/bin/sh -c 'touch /pwned'"}, "notebook_root_dir"),
+    ({"notebook_root_dir": "/srv/my notebooks"}, "notebook_root_dir"),
+    ({"notebook_home": "/srv/jupyter%h"}, "notebook_home"),
+    ({"notebook_config_dir": "/etc/"}, "notebook_config_dir"),
+    ({"notebook_config_dir": "/etc/jupyter-notebook/../../etc"}, "notebook_config_dir"),
+    ({"notebook_home": "/home"}, "notebook_home"),
+    ({"notebook_home": "/srv"}, "notebook_home"),
+    ({"notebook_root_dir": "/tmp/notebooks"}, "notebook_root_dir"),
+    ({"notebook_venv": "/var/lib/jupyter-notebook/venv"}, "notebook_venv"),
+    ({"notebook_config_dir": "/var/lib/jupyter-notebook/notebooks/conf"}, "notebook_config_dir"),
+    ({"notebook_password": "", "notebook_password_hash": HASH + "\n"}, "notebook_password_hash"),
+    ({"notebook_extra_packages": ["./wheels/numpy-2.0-py3-none-any.whl"]}, "notebook_extra_packages"),
+    ({"notebook_extra_packages": ["git+https://example.org/x/y.git"]}, "notebook_extra_packages"),
+    ({"notebook_extra_packages": ["--index-url=https://example.org/simple"]}, "notebook_extra_packages"),
+    ({"notebook_extra_packages": ["numpy @ https://example.org/numpy.whl"]}, "notebook_extra_packages"),
+    ({"notebook_memory_max": "150%"}, "notebook_memory_max"),
+    ({"notebook_memory_max": "2 G"}, "notebook_memory_max"),
+    ({"notebook_tls_key_type": "rsa", "notebook_tls_rsa_bits": 65536}, "notebook_tls_rsa_bits"),
+    ({"notebook_tls_renew_days": 199}, "notebook_tls_renew_days"),
+    ({"notebook_tls_renew_days": 0}, "notebook_tls_renew_days"),
+    ({"notebook_tls_valid_days": 397}, "notebook_tls_valid_days"),
+    ({"notebook_tls_ciphers": ["ECDHE-ECDSA-AES128-GCM-SHA265", "ECDHE-RSA-AES128-GCM-SHA256"]}, "notebook_tls_ciphers"),
+    ({"notebook_server_config": {"ServerApp": {"disable_check_xsrf": True}}}, "notebook_server_config_unsafe_acknowledged"),
+    ({"notebook_server_config": {"PasswordIdentityProvider": {"password_required": False}}}, "notebook_server_config_unsafe_acknowledged"),
+    ({"notebook_server_config": {"IdentityProvider": {"token": "letmein"}}}, "notebook_server_config_unsafe_acknowledged"),
+    ({"notebook_server_config": {"ServerApp": "base_url=/x/"}}, "notebook_server_config"),
+    ({"notebook_port": 443}, "notebook_allow_privileged_port"),
+    ({"notebook_pip_index_url": "http://mirror.example.org/simple"}, "notebook_pip_index_url"),
+    ({"notebook_pip_extra_args": "--extra-index-url https://user:tok@mirror.example.org/simple"}, "notebook_pip_extra_args"),
+    ({"notebook_service_name": "jupyter@x"}, "notebook_service_name"),
+    # Accounts and directories of somebody else (made by the test first).
+    ({"notebook_user": "alice"}, "notebook_user"),
+    ({"notebook_group": "users"}, "notebook_group"),
+    ({"notebook_home": "/srv/alice-data"}, "notebook_home"),
 ]
 
 
-def test_bad_input_fails_before_any_change(host, paths):
-    before = sh(host, f"sha256sum {paths['config']}/*.json /etc/systemd/system/{paths['service']}.service")
-    results = []
-    for extra, variable in BAD_INPUTS:
-        run = converge(host, extra, timeout=300)
-        results.append((variable, run.rc, run.changed))
-        assert run.rc != 0, f"{extra} was accepted"
-        assert run.changed == 0, f"{extra} changed something before failing"
-        assert variable in run.output, f"{extra}: the error does not name {variable}:\n{run.output[-2000:]}"
-    assert sh(host, f"sha256sum {paths['config']}/*.json /etc/systemd/system/{paths['service']}.service") == before
-    print(f"\n[figure] {host}: {len(results)} bad inputs refused before any change")
+def _provided_pairs(tmp_path) -> list:
+    """Provided certificates that must be refused on the controller, before anything is copied."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    base = ["req", "-x509", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-subj", "/CN=localhost"]
+    san = ["-addext", "subjectAltName=DNS:localhost"]
+    openssl(*base, *san, "-days", "30", "-keyout", str(tmp_path / "a.key"), "-out", str(tmp_path / "a.pem"))
+    openssl(*base, *san, "-days", "30", "-keyout", str(tmp_path / "b.key"), "-out", str(tmp_path / "b.pem"))
+    openssl(*base, "-days", "30", "-keyout", str(tmp_path / "nosan.key"), "-out", str(tmp_path / "nosan.pem"))
+    openssl("pkey", "-in", str(tmp_path / "a.key"), "-out", str(tmp_path / "locked.key"), "-aes256", "-passout", "pass:secret")
+    _expired(tmp_path / "a.key", tmp_path / "old.pem")
+    return [
+        ({"notebook_tls_mode": "provided", "notebook_tls_cert": str(tmp_path / "a.pem"), "notebook_tls_key": str(tmp_path / "b.key")},
+         "notebook_tls_key"),
+        ({"notebook_tls_mode": "provided", "notebook_tls_cert": str(tmp_path / "a.pem"), "notebook_tls_key": str(tmp_path / "locked.key")},
+         "notebook_tls_key"),
+        ({"notebook_tls_mode": "provided", "notebook_tls_cert": str(tmp_path / "nosan.pem"), "notebook_tls_key": str(tmp_path / "nosan.key")},
+         "notebook_tls_cert"),
+        ({"notebook_tls_mode": "provided", "notebook_tls_cert": str(tmp_path / "old.pem"), "notebook_tls_key": str(tmp_path / "a.key")},
+         "notebook_tls_cert"),
+    ]
+
+
+def _expired(key_file, out):
+    """A certificate for the key that expired in 2020 (openssl 3.0 can't back-date one)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc))
+            .not_valid_after(datetime.datetime(2020, 1, 2, tzinfo=datetime.timezone.utc))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    out.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def test_bad_input_fails_before_any_change(host, paths, tmp_path):
+    sh(host, "id alice >/dev/null 2>&1 || useradd --create-home --uid 1500 --groups users --shell /bin/bash alice; "
+             "mkdir -p /srv/alice-data && chown alice: /srv/alice-data")
+    watched = f"{paths['config']} /etc/systemd/system/{paths['service']}.service /srv /var/lib/jupyter-notebook /opt"
+    snapshot = f"find {watched} -xdev -printf '%p %U:%G %m %s %T@\\n' 2>/dev/null | sort; ls /pwned 2>&1"
+    before = sh(host, snapshot)
+    cases = BAD_INPUTS + _provided_pairs(tmp_path)
+    try:
+        # Four at a time: each is a whole converge that must stop in preflight or the host checks.
+        with ThreadPoolExecutor(4) as pool:
+            runs = list(pool.map(lambda case: converge(host, case[0], timeout=300), cases))
+        for (extra, variable), run in zip(cases, runs):
+            assert run.rc != 0, f"{extra} was accepted"
+            assert run.changed == 0, f"{extra} changed something before failing:\n{run.output[-2000:]}"
+            assert variable in _failure(run.output), f"{extra}: the error does not name {variable}:\n{run.output[-2000:]}"
+        assert sh(host, snapshot) == before, "a refused input changed files on the host"
+    finally:
+        sh(host, "userdel --remove alice 2>/dev/null; rm -rf /srv/alice-data; true")
+    print(f"\n[figure] {host}: {len(cases)} bad inputs refused before any change, each naming its variable")
+
+
+def _failure(output: str) -> str:
+    """The failed task's message: a variable named elsewhere in the output (a task name) doesn't count."""
+    return "\n".join(line for line in output.splitlines() if "fatal:" in line or "msg" in line or "ERROR" in line or "failed" in line.lower())
 
 
 def test_hand_edits_are_put_back_and_the_server_restarted(server, host, paths):

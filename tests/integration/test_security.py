@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import ssl
+import subprocess
 from urllib.parse import urlsplit
 
 import pytest
@@ -41,11 +43,20 @@ def test_old_tls_versions_are_refused(server, version):
         _handshake(server, version)
 
 
+MODERN = os.environ.get("NB_TLS_PROFILE") == "modern"
+
+
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
 def test_current_tls_versions_are_accepted(server, version):
+    if MODERN and version == ssl.TLSVersion.TLSv1_2:
+        # Mozilla's modern profile: TLS 1.3 only.
+        with pytest.raises(ssl.SSLError, match="ALERT"):
+            _handshake(server, version)
+        return
     assert _handshake(server, version) == {ssl.TLSVersion.TLSv1_2: "TLSv1.2", ssl.TLSVersion.TLSv1_3: "TLSv1.3"}[version]
 
 
+@pytest.mark.skipif(MODERN, reason="no TLS 1.2 with the modern profile: nothing to pick ciphers from")
 def test_cbc_only_client_is_refused(server):
     with pytest.raises(ssl.SSLError, match="ALERT"):
         _handshake(server, ssl.TLSVersion.TLSv1_2, CBC_ONLY)
@@ -159,3 +170,74 @@ def test_token_in_the_environment_does_not_open_token_login(server, host, paths)
     finally:
         sh(host, f"rm -rf {dropin} && systemctl daemon-reload && systemctl restart {unit}")
         NotebookClient(server["url"], server["ca"]).wait_until_up()
+
+
+def _page_config(client, path):
+    import json as _json
+
+    page = client.get(path)
+    match = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page.text, re.S)
+    return _json.loads(match.group(1)) if match else {}
+
+
+def test_security_headers_on_every_kind_of_page(server, logged_in):
+    """The web policy on the login page, a UI page and the API: CSP, Referrer-Policy, nosniff, no
+    version in Server; HSTS only where browsers can be made to trust the name (provided)."""
+    anonymous = NotebookClient(server["url"], server["ca"])
+    for name, response in (("login", anonymous.get("login")), ("tree", logged_in.get("tree")), ("api", logged_in.get("api/status"))):
+        headers = response.headers
+        csp = headers.get("Content-Security-Policy", "")
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "'unsafe-eval'" not in csp, (name, csp)
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";", 1)[0], (name, csp)
+        assert headers.get("Referrer-Policy") in ("no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"), name
+        assert headers.get("X-Content-Type-Options") == "nosniff", name
+        assert "tornado" not in headers.get("Server", "").lower(), (name, headers.get("Server"))
+        hsts = headers.get("Strict-Transport-Security", "")
+        if os.environ.get("NB_TLS_MODE") == "provided":
+            assert re.match(r"max-age=(\d+)", hsts) and int(re.match(r"max-age=(\d+)", hsts).group(1)) >= 31536000, (name, hsts)
+        else:
+            assert hsts == "", f"{name}: HSTS with a self-signed certificate locks users out of the click-through"
+
+
+def test_every_cookie_is_secure_and_samesite(server):
+    client = NotebookClient(server["url"], server["ca"])
+    login_page = client.get("login")
+    response = client.login(server["password"])
+    cookies = login_page.raw.headers.getlist("Set-Cookie") + response.raw.headers.getlist("Set-Cookie")
+    names = {cookie.split("=", 1)[0] for cookie in cookies}
+    assert "_xsrf" in names and any(name.startswith("username-") for name in names), cookies
+    for cookie in cookies:
+        flags = {part.strip().lower().split("=")[0]: part.strip().lower() for part in cookie.split(";")[1:]}
+        assert "secure" in flags, cookie
+        assert flags.get("samesite") in ("samesite=lax", "samesite=strict"), cookie
+        if cookie.startswith("username-"):
+            assert "httponly" in flags, cookie
+
+
+def test_the_ui_offers_no_shut_down(logged_in):
+    """quit_button off: no File > Shut Down (and a shutdown through the API comes back anyway)."""
+    config = _page_config(logged_in, "tree")
+    assert config, "the tree page carries no jupyter-config-data"
+    assert config.get("quitButton", False) is False, config.get("quitButton")
+
+
+def test_certificate_names_are_stable(server, host, paths):
+    """Self-signed: the host's names and loopback, not its interface addresses (which change)."""
+    if paths["tls_mode"] != "self_signed":
+        pytest.skip("the names of a provided certificate are the user's")
+    text = sh(host, f"openssl x509 -in {paths['cert']} -noout -ext subjectAltName")
+    addresses = set(re.findall(r"IP Address:([0-9A-Fa-f:.]+)", text))
+    assert addresses <= {"127.0.0.1", "0:0:0:0:0:0:0:1"}, text
+    interfaces = set(sh(host, "hostname -I").split())
+    assert not interfaces & addresses, text
+
+
+@pytest.mark.parametrize("group", ["X448", "secp521r1"])
+def test_key_exchange_groups_outside_the_profile_are_refused(server, group):
+    parts = urlsplit(server["url"])
+    proc = subprocess.run(["openssl", "s_client", "-connect", f"{parts.hostname}:{parts.port}", "-groups", group,
+                           "-servername", "localhost", "-brief"], input="", capture_output=True, text=True, timeout=30, check=False)
+    assert proc.returncode != 0 and "CONNECTION ESTABLISHED" not in proc.stderr, proc.stderr[-500:]
+    ok = subprocess.run(["openssl", "s_client", "-connect", f"{parts.hostname}:{parts.port}", "-groups", "X25519",
+                         "-servername", "localhost", "-brief"], input="", capture_output=True, text=True, timeout=30, check=False)
+    assert "CONNECTION ESTABLISHED" in ok.stderr, ok.stderr[-500:]

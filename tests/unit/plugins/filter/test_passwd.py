@@ -19,6 +19,7 @@ from ansible_collections.nbops.jupyter.plugins.filter.passwd_check import (
     FilterModule as CheckFilters,
 )
 from ansible_collections.nbops.jupyter.plugins.filter.passwd_check import passwd_check
+from ansible_collections.nbops.jupyter.plugins.filter.passwd_info import passwd_info
 
 VECTOR = "sha1:0e112c3ddfce:a68df677475c2b47b6e86d0467eec97ac5f4b85a"
 LEGACY = ["sha1", "sha256", "sha512", "md5", "sha3_256", "blake2b"]
@@ -174,3 +175,20 @@ def test_argon2_costs_what_jupyter_costs(capsys):
             f"\n[figure] argon2 hash, best of 5: nbops.jupyter.passwd {ours * 1000:.1f} ms, "
             f"jupyter_server passwd() {theirs * 1000:.1f} ms, ratio {ours / theirs:.2f}"
         )
+
+
+@pytest.mark.parametrize(("hashed", "valid", "problem"), [
+    (passwd("correct horse"), True, ""),
+    ("sha1:0e112c3ddfce:a68df677475c2b47b6e86d0467eec97ac5f4b85a", True, ""),
+    (passwd("correct horse") + "\n", False, "newline"),
+    (" sha1:0e112c3ddfce:a68df677475c2b47b6e86d0467eec97ac5f4b85a", False, "whitespace"),
+    ("sha1:0e112c3ddfce:a68df677", False, "40 lowercase hex characters"),
+    ("argon2:$argon2id$v=19$m=10240,t=10,p=8$c2FsdA$aGFzaA", False, "malformed argon2 hash"),
+    ("md7:salt:abcdef", False, "unknown algorithm"),
+    ("plaintext", False, "expected 'argon2:<PHC string>'"),
+])
+def test_passwd_info_parses_as_jupyter_reads(hashed, valid, problem):
+    info = passwd_info(hashed)
+    assert info["valid"] is valid and problem in info["problem"]
+    # The problem names what is wrong, never the hash itself.
+    assert hashed.strip() not in info["problem"] or not hashed.strip()

@@ -56,8 +56,11 @@ def test_account_as_the_role_makes_it():
     root = pwd.getpwnam("root")
     answer = _host.account("root", grp.getgrgid(root.pw_gid).gr_name, root.pw_dir, root.pw_shell)
     assert answer["group_ok"] and answer["user_ok"]
-    assert answer["user"] == {"uid": 0, "gid": root.pw_gid, "home": root.pw_dir, "shell": root.pw_shell}
-    assert answer["group"] == {"gid": root.pw_gid, "members": sorted(grp.getgrgid(root.pw_gid).gr_mem)}
+    # root has a login shell: a person's account, which the role refuses to take over.
+    assert answer["user"] == {"uid": 0, "gid": root.pw_gid, "home": root.pw_dir, "shell": root.pw_shell,
+                              "login": root.pw_shell not in ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false")}
+    assert answer["group"] == {"gid": root.pw_gid, "members": sorted(grp.getgrgid(root.pw_gid).gr_mem),
+                               "primary_of": sorted(p.pw_name for p in pwd.getpwall() if p.pw_gid == root.pw_gid)}
 
 
 def test_account_that_differs_or_is_missing():
@@ -70,9 +73,13 @@ def test_account_that_differs_or_is_missing():
     other_group = grp.getgrgid(NOBODY).gr_name
     assert not _host.account("root", other_group, root.pw_dir, root.pw_shell)["user_ok"]
     assert _host.account("nbops-no-such-user", group, "/x", "/bin/sh") == {
-        "group_ok": True, "user_ok": False, "user": None, "group": {"gid": root.pw_gid, "members": sorted(grp.getgrgid(root.pw_gid).gr_mem)}}
-    assert _host.account("root", "nbops-no-such-group", root.pw_dir, root.pw_shell) == {
-        "group_ok": False, "user_ok": False, "user": None, "group": None}
+        "group_ok": True, "user_ok": False, "user": None,
+        "group": {"gid": root.pw_gid, "members": sorted(grp.getgrgid(root.pw_gid).gr_mem),
+                  "primary_of": sorted(p.pw_name for p in pwd.getpwall() if p.pw_gid == root.pw_gid)}}
+    # Without the group, the user is still reported: an existing account must be seen before it is taken over.
+    missing_group = _host.account("root", "nbops-no-such-group", root.pw_dir, root.pw_shell)
+    assert (missing_group["group_ok"], missing_group["user_ok"], missing_group["group"]) == (False, False, None)
+    assert missing_group["user"]["uid"] == 0
 
 
 @as_root
