@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import stat
 import subprocess
 import time
@@ -154,6 +155,18 @@ def stray_config(directories: list[str], venv: str) -> dict:
         "not_read": [path for directory in directories for path in _files(directory)],
         "read": [path for path in _files(venv_config) if path not in owned],
     }
+
+
+def fail2ban_jails() -> list[str] | None:
+    """The jails fail2ban runs, or None when it doesn't answer (not installed, not running)."""
+    try:
+        proc = _run(["fail2ban-client", "status"])
+    except OSError:
+        return None
+    match = re.search(r"Jail list:(.*)", proc.stdout)
+    if proc.returncode != 0 or not match:
+        return None
+    return [jail.strip() for jail in match.group(1).split(",") if jail.strip()]
 
 
 def service(name: str, restart_files: list[str]) -> dict:

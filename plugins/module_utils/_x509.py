@@ -124,23 +124,18 @@ def _public_key_of_private(blocks: list[bytes], var: str, path: str, problems: l
         f"remove it with `openssl pkey -in {shlex.quote(path)} -out {shlex.quote(path + '.plain')}` and set "
         f"{KEY_VAR} to the new file"
     )
-    if block.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") or b"Proc-Type: 4,ENCRYPTED" in block:
-        problems.append(encrypted_problem)
-        return None
-    unreadable = False
-    public_key = None
     try:
-        public_key = serialization.load_pem_private_key(block, password=None).public_key()
-    except TypeError:
+        return serialization.load_pem_private_key(block, password=None).public_key()
+    except TypeError:  # "Password was not given but private key is encrypted"
         problems.append(encrypted_problem)
-        return None
     except Exception:  # pylint: disable=broad-exception-caught
-        unreadable = True  # the exception's text is not looked at: it could quote the key
-    if unreadable or public_key is None:
-        problems.append(f"{var}: the private key in {path} cannot be read; it must be an unencrypted PEM key "
-                        "(BEGIN PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)")
-        return None
-    return public_key
+        # Whatever the exception says is not looked at: it must not reach a message.
+        if block.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") or b"Proc-Type: 4,ENCRYPTED" in block:
+            problems.append(encrypted_problem)  # and damaged, or in a cipher cryptography lacks
+        else:
+            problems.append(f"{var}: the private key in {path} cannot be read; it must be an unencrypted PEM key "
+                            "(BEGIN PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)")
+    return None
 
 
 def _key_facts(public_key, algorithm_oid) -> tuple[str | None, int | None, str | None]:
@@ -270,7 +265,6 @@ def _leaf_problems(leaf, path: str, now: datetime.datetime, problems: list[str])
                         "(openssl req -x509 makes CA:TRUE unless told otherwise)")
     usages = _extension(extensions, x509.ExtendedKeyUsage)
     if usages is not None and ExtendedKeyUsageOID.SERVER_AUTH not in usages:
-        # pylint: disable-next=protected-access
         listed = ", ".join(getattr(oid, "_name", oid.dotted_string) for oid in usages) or "empty"
         problems.append(f"{CERT_VAR}: the certificate in {path} is not for TLS servers: its extendedKeyUsage ({listed}) "
                         "lacks serverAuth; issue it with `-addext extendedKeyUsage=serverAuth`")
@@ -300,7 +294,7 @@ def _path(value: object, what: str) -> str:
         return ""
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a path (a string), got {type(value).__name__}")
-    return os.path.expanduser(value) if value.startswith("~") else value
+    return os.path.expanduser(value)
 
 
 def _same_file(first: str, second: str) -> bool:
@@ -322,12 +316,14 @@ def check_pair(cert_path: object, key_path: object = None, names: object = None,
                            f"{CRYPTOGRAPHY_IMPORT_ERROR}")
     cert_path = _path(cert_path, "the certificate")
     key_path = _path(key_path, "the key")
+    if isinstance(names, (list, tuple)) and any(isinstance(name, str) and _looks_like_content(name) for name in names):
+        raise ValueError("names must be host names and addresses, and one of them is text of another kind (PEM text?)")
     wanted = [] if names is None else entries_from_names(names)
     days = _renew_days(renew_days)
     if now is None:
         now = datetime.datetime.now(datetime.timezone.utc)
-    elif now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
+    elif not isinstance(now, datetime.datetime) or now.tzinfo is None:
+        raise TypeError("now must be a timezone-aware datetime")
 
     result = {
         "problems": [], "warnings": [], "combined": False, "fingerprint_sha256": None, "not_after": None,

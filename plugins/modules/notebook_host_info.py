@@ -153,6 +153,10 @@ options:
         type: list
         elements: path
         default: []
+  fail2ban:
+    description: Also report fail2ban's service and the jails it runs.
+    type: bool
+    default: false
   tls:
     description: The certificate to inspect; omit for plain HTTP.
     type: dict
@@ -263,6 +267,10 @@ service:
   description: C(active), C(enabled), C(main_pid), C(restart_pending) and C(restart_reasons).
   returned: always
   type: dict
+fail2ban:
+  description: C(active), C(enabled) (of its unit) and C(jails), the jails it runs (null when it doesn't answer).
+  returned: when O(fail2ban) is true
+  type: dict
 tls:
   description:
     - C(state) (missing, unreadable, mismatch, expiring, valid), C(key_type), C(key_bits),
@@ -333,6 +341,7 @@ def main():
                 "name": {"type": "str", "required": True},
                 "restart_files": {"type": "list", "elements": "path", "default": []},
             }},
+            "fail2ban": {"type": "bool", "default": False},
             "tls": {"type": "dict", "options": {
                 "cert": {"type": "path", "required": True},
                 "key": {"type": "path", "required": True},
@@ -361,6 +370,8 @@ def main():
             "hashes": {path: _host.deployed_hashes(path) for path in p["config_files"] if path.endswith(".json")},
             "service": _host.service(p["service"]["name"], p["service"]["restart_files"]),
         }
+        if p["fail2ban"]:
+            answer["fail2ban"] = {**_host.service("fail2ban", []), "jails": _host.fail2ban_jails()}
         if p["tls"]:
             tls = p["tls"]
             answer["tls"] = _tls.inspect(tls["cert"], tls["key"], tls["renew_days"] * 86400)

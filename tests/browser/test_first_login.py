@@ -1,24 +1,50 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A person's first visit, in a real browser (Debian's chromium driven by Playwright): trust the
-deployed certificate, log in with the password, create a notebook, run a cell, see its output."""
+deployed certificate, log in with the password, create a notebook, run a cell, see its output;
+then an inline matplotlib plot, a terminal and JupyterLab at /lab. All along, every Content
+Security Policy violation the browser reports (console messages and `securitypolicyviolation`
+events, enforced or report-only) is collected, and there must be none: the UI works under the
+policy the server sends (see CSP.md for the strictest one that does).
+
+Environment: NB_URL (the server), NB_PASSWORD_FILE, NB_CA (the deployed certificate: the only
+one trusted, no click-through), NB_SCREENSHOT (optional: the notebook at the end is saved there),
+NB_EXPECT_CSP (optional: the exact Content-Security-Policy every HTML page must carry)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
+import re
 import ssl
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
 URL = os.environ.get("NB_URL", "")
 pytestmark = pytest.mark.skipif(not URL, reason="NB_URL is not set: runs against the demo (make demo-test)")
+BASE = URL if URL.endswith("/") else URL + "/"
 CHROMIUM = "/usr/bin/chromium"
 # Flags that keep chromium from reaching for the internet, which is closed here.
 QUIET = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-sandbox"]
+STEP = 30_000  # ms for a UI step
+SLOW = 60_000  # ms for anything that waits on a kernel or a shell
+
+# Runs in every page and frame before its own scripts: the browser's own record of each violation.
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+window.addEventListener('securitypolicyviolation', (e) => {
+  const v = {page: location.href, directive: e.effectiveDirective, blocked: e.blockedURI,
+             source: e.sourceFile, line: e.lineNumber, sample: e.sample, disposition: e.disposition};
+  window.__cspViolations.push(v);
+  if (window.__nbopsCspViolation) window.__nbopsCspViolation(v);
+}, true);
+"""
 
 
 def spki_pin(cert_file: str) -> str:
@@ -31,36 +57,315 @@ def spki_pin(cert_file: str) -> str:
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
-def test_log_in_create_a_notebook_and_run_a_cell():
-    from playwright.sync_api import expect, sync_playwright
+def listing(violations: list[str], most: int = 25) -> str:
+    more = f"\n... and {len(violations) - most} more" if len(violations) > most else ""
+    return "\n".join(violations[:most]) + more
 
-    password = Path(os.environ["NB_PASSWORD_FILE"]).read_text().strip()
-    shot = Path(os.environ.get("NB_SCREENSHOT", ".build/artifacts/first-login.png"))
-    shot.parent.mkdir(parents=True, exist_ok=True)
+
+class Session:
+    """One browser context for the whole module, and everything it saw."""
+
+    def __init__(self, context):
+        self.context = context
+        self.violations: list[str] = []  # deduplicated, in order
+        self.checked = 0  # how many of them a step already reported
+        self.documents: list[tuple[str, int, dict]] = []  # (url, status, headers) of HTML pages
+        self.pages: dict = {}
+        self.before: dict = {"kernels": [], "terminals": []}  # running when the test began
+        context.add_init_script(RECORD_VIOLATIONS)
+        context.expose_binding("__nbopsCspViolation", lambda _source, v: self._add("event", v))
+        # Context-wide, so that a tab the UI opens (a notebook, a terminal) is watched from its start.
+        context.on("console", lambda m: self._maybe("console", m.text))
+        context.on("weberror", lambda e: self._maybe("pageerror", str(e.error)))
+        context.on("response", self._document)
+
+    def _maybe(self, kind: str, text: str) -> None:
+        if "Content Security Policy" in text:
+            self._add(kind, text)
+
+    def _add(self, kind: str, what) -> None:
+        if isinstance(what, dict):
+            what = {k: v for k, v in what.items() if v not in ("", 0, None)}
+            what = json.dumps(what, sort_keys=True)
+        # One line per distinct violation: without the cache-busting query strings, data: URIs cut.
+        text = re.sub(r"(data:[\w/+.-]+;base64,)[^'\"\s]{12,}", r"\1...", str(what))
+        text = f"{kind}: " + re.sub(r"\?[^'\"\s]*", "", text).replace("\n", " ")
+        text = text if len(text) <= 500 else text[:497] + "..."
+        if text not in self.violations:
+            self.violations.append(text)
+
+    def _document(self, response) -> None:
+        if response.request.resource_type == "document" and response.url.startswith(BASE):
+            self.documents.append((response.url, response.status, response.all_headers()))
+
+    def collect(self) -> list[str]:
+        """Also read window.__cspViolations of every open page (events the binding may have missed)."""
+        for page in self.context.pages:
+            try:
+                for v in page.evaluate("() => window.__cspViolations || []"):
+                    self._add("event", v)
+            except Exception:  # noqa: BLE001 - a page navigating or closing right now
+                pass
+        return self.violations
+
+    def assert_clean(self, step: str) -> None:
+        new = self.collect()[self.checked:]
+        self.checked = len(self.violations)
+        assert not new, f"Content Security Policy violations while {step}:\n" + listing(new)
+
+    def shoot_everything(self, why: str) -> None:
+        """Next to NB_SCREENSHOT, a picture of every open tab: what the browser showed when it broke."""
+        shot = os.environ.get("NB_SCREENSHOT")
+        for number, page in enumerate(self.context.pages if shot else []):
+            try:
+                page.screenshot(path=str(Path(shot).with_name(f"{Path(shot).stem}-{why}-{number}.png")))
+            except Exception:  # noqa: BLE001 - a picture must not hide the failure itself
+                pass
+
+    @contextmanager
+    def step(self, name: str, clean: bool = True):
+        """A UI step: when it fails, say which violations came before (often the cause); when it
+        works, there must have been none (clean), or the next step's check reports them (a
+        fixture's step: a violation fails the test that uses it, not every test after it)."""
+        try:
+            yield
+        except Exception as error:
+            self.shoot_everything("failed")
+            new = self.collect()[self.checked:]
+            self.checked = len(self.violations)
+            if not new:
+                raise
+            raise AssertionError(f"{name} failed: {error}\nafter these Content Security Policy violations:\n"
+                                 + listing(new)) from error
+        if clean:
+            self.assert_clean(name)
+
+
+# The kernels and terminals on the server, and a DELETE with the XSRF token the UI would send.
+RUNNING = """async (base) => {
+  const names = async (path, key) => {
+    const answer = await fetch(base + path, {credentials: 'same-origin'});
+    const list = answer.ok ? await answer.json() : [];  // api/terminals: 404 when they are off
+    return list.map((x) => x[key]);
+  };
+  return {kernels: await names('api/kernels', 'id'), terminals: await names('api/terminals', 'name')};
+}"""
+DELETE = """async ([base, paths]) => {
+  const xsrf = (document.cookie.match(/\\b_xsrf=([^;]*)/) || [])[1] || '';
+  for (const path of paths) {
+    await fetch(base + path, {method: 'DELETE', credentials: 'same-origin', headers: {'X-XSRFToken': xsrf}});
+  }
+}"""
+
+
+def shut_down_what_we_started(page, before: dict) -> None:
+    """Best effort: stop the kernels and terminals this test started, leave the notebooks."""
+    try:
+        now = page.evaluate(RUNNING, BASE)
+        paths = [f"api/kernels/{k}" for k in now["kernels"] if k not in before["kernels"]]
+        paths += [f"api/terminals/{t}" for t in now["terminals"] if t not in before["terminals"]]
+        page.evaluate(DELETE, [BASE, paths])
+    except Exception:  # noqa: BLE001 - cleanup must not hide the test's own result
+        pass
+
+
+def accept_kernel_dialog(page) -> None:
+    """Notebook 7 sometimes asks which kernel a new notebook gets (right after a server start):
+    take its default, Python 3, whenever the dialog shows up."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    page.add_locator_handler(dialog, lambda: dialog.locator(".jp-Dialog-button.jp-mod-accept").click())
+
+
+def http_status(page, path: str) -> int:
+    """GET a path of the server from inside the page: the browser's cookies, trust and CSP."""
+    return page.evaluate("async (url) => (await fetch(url, {credentials: 'same-origin'})).status",
+                         urljoin(BASE, path))
+
+
+def run_cell(page, index: int, code: str, within=None) -> None:
+    """Type code into the index-th cell (of within, a notebook panel, when given) and run it."""
+    from playwright.sync_api import expect
+
+    editor = (within or page).locator(".jp-Cell .cm-content").nth(index)
+    editor.click()
+    editor.press_sequentially(code)
+    expect(editor).to_have_text(code)
+    editor.press("Shift+Enter")
+
+
+def side_shot(page, suffix: str) -> None:
+    """Next to NB_SCREENSHOT (which gets the notebook at the end), a picture of another step."""
+    shot = os.environ.get("NB_SCREENSHOT")
+    if shot:
+        Path(shot).parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(shot).with_name(f"{Path(shot).stem}-{suffix}.png")))
+
+
+@pytest.fixture(scope="module")
+def session():
+    from playwright.sync_api import sync_playwright
+
     # Trust exactly the deployed certificate, nothing looser than a browser user who checked it.
     pin = f"--ignore-certificate-errors-spki-list={spki_pin(os.environ['NB_CA'])}"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=QUIET + [pin])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=QUIET + [pin])
         context = browser.new_context(viewport={"width": 1280, "height": 720})
+        context.set_default_timeout(STEP)
+        context.set_default_navigation_timeout(SLOW)
+        s = Session(context)
         try:
-            page = context.new_page()
-            page.goto(URL)
-            assert "/login" in page.url
-            page.fill("input[name=password]", password)
-            page.keyboard.press("Enter")
-            page.wait_for_url("**/tree**")
-
-            page.locator("text=New").first.click()
-            with context.expect_page() as opened:
-                page.locator(".lm-Menu-itemLabel", has_text="Python 3").first.click()
-            notebook = opened.value
-            notebook.wait_for_url("**/notebooks/*.ipynb")
-            editor = notebook.locator(".jp-Cell .cm-content").first
-            editor.click()
-            editor.type("print('nbops says', 6 * 7)")
-            notebook.keyboard.press("Shift+Enter")
-            output = notebook.locator(".jp-OutputArea-output").first
-            expect(output).to_contain_text("nbops says 42", timeout=60_000)
-            notebook.screenshot(path=str(shot))
+            yield s
         finally:
+            shot = os.environ.get("NB_SCREENSHOT")
+            page = s.pages.get("notebook") or (context.pages[-1] if context.pages else None)
+            if shot and page is not None and not page.is_closed():
+                Path(shot).parent.mkdir(parents=True, exist_ok=True)
+                page.bring_to_front()
+                page.screenshot(path=shot)
+            if "tree" in s.pages:
+                shut_down_what_we_started(s.pages["tree"], s.before)
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def tree(session):
+    """Logged in: the file browser at /tree."""
+    page = session.context.new_page()
+    session.pages["tree"] = page
+    with session.step("logging in (/login) and showing the file browser (/tree)", clean=False):
+        page.goto(BASE)
+        assert "/login" in page.url
+        page.locator("input[name=password]").fill(Path(os.environ["NB_PASSWORD_FILE"]).read_text().strip())
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/tree**")
+        page.locator(".jp-DirListing-content").wait_for()
+        session.before = page.evaluate(RUNNING, BASE)
+    return page
+
+
+@pytest.fixture(scope="module")
+def notebook(session, tree):
+    """A new notebook on the Python 3 kernel, from the file browser's New menu."""
+    with session.step("opening a new notebook from New > Python 3", clean=False):
+        tree.bring_to_front()
+        tree.locator("text=New").first.click()
+        with session.context.expect_page() as opened:
+            tree.locator(".lm-Menu-itemLabel", has_text="Python 3").first.click()
+        page = opened.value
+        session.pages["notebook"] = page
+        accept_kernel_dialog(page)
+        page.wait_for_url("**/notebooks/*.ipynb")
+        page.locator(".jp-Cell .cm-content").first.wait_for()
+    return page
+
+
+def test_log_in_and_see_the_file_browser(session, tree):
+    from playwright.sync_api import expect
+
+    with session.step("logging in and showing the file browser"):
+        expect(tree.locator(".jp-DirListing-header")).to_be_visible()
+
+
+def test_log_in_create_a_notebook_and_run_a_cell(session, notebook):
+    from playwright.sync_api import expect
+
+    with session.step("opening a notebook and running a cell"):
+        run_cell(notebook, 0, "print('nbops says', 6 * 7)")
+        output = notebook.locator(".jp-Cell").nth(0).locator(".jp-OutputArea-output")
+        expect(output).to_contain_text("nbops says 42", timeout=SLOW)
+
+
+def test_inline_plot_renders(session, notebook):
+    from playwright.sync_api import expect
+
+    with session.step("rendering an inline matplotlib plot"):
+        run_cell(notebook, 1, "import matplotlib.pyplot as plt; plt.plot([0, 1, 2], [0, 1, 4]); plt.show()")
+        outputs = notebook.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output")
+        image = outputs.locator("img")
+        missing = outputs.filter(has_text="No module named 'matplotlib'")
+        expect(image.or_(missing).first).to_be_visible(timeout=SLOW)
+        if missing.count():
+            pytest.skip("matplotlib is not installed on the server (notebook_extra_packages: [matplotlib])")
+        assert image.first.get_attribute("src").startswith("data:image/png;base64,")
+        # decode() rejects when the browser refused the image (img-src) or can't decode it.
+        assert image.first.evaluate("img => img.decode().then(() => img.naturalWidth, () => 0)") > 0
+
+
+def test_terminal_runs_a_command(session, tree):
+    from playwright.sync_api import expect
+
+    status = http_status(tree, "api/terminals")
+    if status == 404:
+        pytest.skip("the server reports terminals disabled (GET /api/terminals: 404)")
+    assert status == 200, f"GET /api/terminals: {status}"
+    with session.step("running a command in a terminal (New > Terminal)"):
+        tree.bring_to_front()
+        tree.locator("text=New").first.click()
+        with session.context.expect_page() as opened:
+            tree.locator(".lm-Menu-itemLabel", has_text="Terminal").first.click()
+        page = opened.value
+        session.pages["terminal"] = page
+        # xterm.js draws on a canvas (WebGL or 2D), its text is not in the DOM: read what the
+        # terminal widget draws, the stdout frames on its websocket.
+        sockets = []
+        page.on("websocket", lambda ws: "/terminals/websocket/" in ws.url and sockets.append(ws))
+        page.wait_for_url("**/terminals/*")
+        screen = page.locator(".jp-Terminal .xterm-screen")
+        expect(screen).to_be_visible()
+        expect(screen.locator("canvas").first).to_be_attached()
+        if not sockets:
+            page.wait_for_event("websocket", timeout=SLOW,
+                                predicate=lambda ws: "/terminals/websocket/" in ws.url)
+        screen.click()
+        # The typed line echoes back as "$((6 * 7))": only the shell's answer has 42 after the dash.
+        with sockets[0].expect_event("framereceived", predicate=lambda frame: "nbops-term-42" in str(frame),
+                                     timeout=SLOW):
+            page.keyboard.type("echo nbops-term-$((6 * 7))\n")
+    side_shot(page, "terminal")
+
+
+def test_jupyterlab_runs_a_cell(session, tree):
+    from playwright.sync_api import expect
+
+    if http_status(tree, "lab") == 404:
+        pytest.skip("/lab is not served (JupyterLab's server extension is off)")
+    page = session.context.new_page()
+    session.pages["lab"] = page
+    accept_kernel_dialog(page)
+    with session.step("running a cell in JupyterLab (/lab, Launcher > Notebook)"):
+        # A workspace of its own, reset: the Launcher, whatever the default workspace last showed.
+        page.goto(urljoin(BASE, "lab/workspaces/nbops-browser-test?reset"))
+        card = page.locator('.jp-LauncherCard[data-category="Notebook"]').first
+        card.wait_for(timeout=SLOW)  # JupyterLab's first start in this browser: all of its bundles
+        card.click()
+        panel = page.locator(".jp-NotebookPanel:visible")
+        # The kernel status in the status bar: "Python 3 (ipykernel) | Idle" once it is up.
+        expect(page.locator(".jp-StatusBar-Item", has_text="| Idle").first).to_be_visible(timeout=SLOW)
+        run_cell(page, 0, "print('lab says', 6 * 7)", within=panel)
+        expect(panel.locator(".jp-OutputArea-output").first).to_contain_text("lab says 42", timeout=SLOW)
+    side_shot(page, "lab")
+
+
+def test_html_pages_carry_the_policy(session, tree):
+    """Every HTML page the browser loaded (/login, /tree, the notebook, the terminal, /lab): a
+    Content-Security-Policy (NB_EXPECT_CSP exactly, when set), nosniff, and a Server header that
+    doesn't give Tornado's version away. Redirects are left out: "/" -> /tree is Tornado's own
+    RedirectHandler, which no Jupyter setting reaches (it always says TornadoServer/x.y)."""
+    expected = os.environ.get("NB_EXPECT_CSP")
+    pages = [(url, headers) for url, status, headers in session.documents if status == 200]
+    assert any("/login" in url for url, _ in pages) and any("/tree" in url for url, _ in pages), pages
+    for url, headers in pages:
+        policy = headers.get("content-security-policy")
+        assert policy, f"{url}: no Content-Security-Policy"
+        if expected:
+            assert policy == expected, f"{url}: Content-Security-Policy {policy!r}, expected {expected!r}"
+        nosniff = headers.get("x-content-type-options")
+        assert nosniff == "nosniff", f"{url}: X-Content-Type-Options: {nosniff}, expected nosniff"
+        server = headers.get("server", "")
+        assert not re.search(r"tornado\S*/\d", server, re.I), f"{url}: Server: {server} gives the version away"
+
+
+def test_no_csp_violation_anywhere(session, tree):
+    """Whatever arrived late or outside a step (the last word, after every other test)."""
+    everything = session.collect()
+    assert not everything, "Content Security Policy violations:\n" + listing(everything)

@@ -39,14 +39,17 @@ ensure_base() {
   rm -rf "$root" "$root.log"
 }
 
+# An image is rebuilt when the Dockerfile it was built from changed (a label carries its hash).
+recipe=$(sha256sum "$here/Dockerfile" | cut -c1-16)
+
 build() {
   local suite=$1 tag="nbops-testbed:${tag_of[$1]}" start=$SECONDS
-  if docker image inspect "$tag" >/dev/null 2>&1; then
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "nbops.testbed" }}' "$tag" 2>/dev/null)" = "$recipe" ]; then
     echo "testbed: $tag exists, not rebuilt"
     return 0
   fi
   ensure_base "$suite"
-  docker build -q --build-arg "SUITE=$suite" -t "$tag" "$here" >/dev/null
+  docker build -q --label "nbops.testbed=$recipe" --build-arg "SUITE=$suite" -t "$tag" "$here" >/dev/null
   echo "testbed: built $tag in $((SECONDS - start)) s"
 }
 
