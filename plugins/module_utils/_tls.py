@@ -70,7 +70,13 @@ def inspect(cert: str, key: str, renew_seconds: int) -> dict:
         "not_after": end,
         "lifetime_days": _days_between(dates.get("notBefore", ""), end),
         "fingerprint_sha256": fingerprint(cert),
+        "file_sha256": _file_sha256(cert),
     }
+
+
+def _file_sha256(path: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
 
 
 def _days_between(start: str, end: str) -> int:
