@@ -46,27 +46,33 @@ def fingerprint(cert: str) -> str:
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
+_PUBKEY = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
+
+
 def inspect(cert: str, key: str, renew_seconds: int) -> dict:
     """What is deployed: state missing | unreadable | mismatch | expiring | valid, and for a
-    readable pair its key type and size, names, expiry and fingerprint."""
+    readable pair its key type and size, names, expiry and fingerprint. Two openssl runs: one
+    reads everything the certificate says, one the key's public half."""
     if not all(os.path.isfile(path) and os.path.getsize(path) for path in (cert, key)):
         return {"state": "missing"}
     if shutil.which("openssl") is None:
         return {"state": "unreadable"}
-    pubkey = _openssl("x509", "-in", cert, "-noout", "-pubkey").stdout
-    if not pubkey or pubkey != _openssl("pkey", "-in", key, "-pubout", "-passin", "pass:").stdout:
+    about = _openssl("x509", "-in", cert, "-noout", "-pubkey", "-startdate", "-enddate", "-ext", "subjectAltName",
+                     "-checkend", str(renew_seconds)).stdout
+    keytext = _openssl("pkey", "-in", key, "-pubout", "-text_pub", "-passin", "pass:").stdout
+    cert_pub, key_pub = _PUBKEY.search(about), _PUBKEY.search(keytext)
+    if not cert_pub or not key_pub or cert_pub.group(0) != key_pub.group(0):
         return {"state": "mismatch"}
-    expiring = _openssl("x509", "-in", cert, "-noout", "-checkend", str(renew_seconds)).returncode != 0
-    keytext = _openssl("pkey", "-in", key, "-noout", "-text", "-passin", "pass:").stdout
-    bits = re.search(r"\((\d+) bit", keytext)
-    dates = dict(line.split("=", 1) for line in _openssl("x509", "-in", cert, "-noout", "-startdate", "-enddate").stdout.splitlines()
-                 if "=" in line)
+    dates = dict(line.split("=", 1) for line in about.splitlines() if line.startswith(("notBefore=", "notAfter=")))
     end = dates.get("notAfter", "")
+    san = about.split("X509v3 Subject Alternative Name:", 1)[1] if "X509v3 Subject Alternative Name:" in about else ""
+    san = "\n".join(line for line in san.splitlines() if line.startswith(" "))
+    bits = re.search(r"\((\d+) bit", keytext)
     return {
-        "state": "expiring" if expiring else "valid",
+        "state": "expiring" if "Certificate will expire" in about else "valid",
         "key_type": "ecdsa" if "ASN1 OID: prime256v1" in keytext else "rsa",
         "key_bits": int(bits.group(1)) if bits else 0,
-        "names": entries_from_openssl(_openssl("x509", "-in", cert, "-noout", "-ext", "subjectAltName").stdout),
+        "names": entries_from_openssl(san),
         "not_after": end,
         "lifetime_days": _days_between(dates.get("notBefore", ""), end),
         "fingerprint_sha256": fingerprint(cert),

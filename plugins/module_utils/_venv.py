@@ -2,8 +2,8 @@
 # Copyright (c) 2026, nbops.jupyter contributors
 """What a virtualenv holds, what an install must do to it, and the install itself.
 
-What is installed is read from the venv's ``*.dist-info`` metadata with ``importlib.metadata``:
-no interpreter of the venv runs, no network is asked. Requirements are checked with
+What is installed is read from the venv's ``*.dist-info`` directories (their names, or their
+METADATA): no interpreter of the venv runs, no network is asked. Requirements are checked with
 ``packaging`` (the host's, or the copy every Jupyter venv holds, since jupyter_server needs it).
 
 Whether the last install finished is kept in two files beside ``bin/``:
@@ -45,19 +45,48 @@ def site_packages(venv: str) -> list[str]:
     return sorted(glob.glob(os.path.join(venv, "lib", "python3*", "site-packages")))
 
 
-def installed(venv: str) -> dict[str, str]:
-    """{normalized name: version} of every distribution in the venv's site-packages."""
-    from importlib import metadata
+_DIST_INFO = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*)-(?P<version>[0-9][A-Za-z0-9.!+_]*)\.dist-info$")
 
+
+def installed(venv: str) -> dict[str, str]:
+    """{normalized name: version} of every distribution in the venv's site-packages: read from
+    the *.dist-info directory names installers write (name-version, PEP 427), and from the
+    METADATA of any whose name doesn't say."""
     found: dict[str, str] = {}
-    paths = site_packages(venv)
-    if not paths:
-        return found
-    for dist in metadata.distributions(path=paths):
-        name = dist.metadata["Name"] if dist.metadata else None
-        if name and dist.version:
-            found.setdefault(normalize(name), dist.version)
+    for site in site_packages(venv):
+        try:
+            entries = os.listdir(site)
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.endswith((".dist-info", ".egg-info")):
+                continue
+            match = _DIST_INFO.match(entry)
+            if match:
+                found.setdefault(normalize(match.group("name")), match.group("version"))
+                continue
+            meta = _metadata(os.path.join(site, entry))
+            if meta:
+                found.setdefault(normalize(meta[0]), meta[1])
     return found
+
+
+def _metadata(path: str) -> tuple[str, str] | None:
+    """Name and Version from a METADATA (or PKG-INFO) file's headers."""
+    headers = {}
+    for name in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(path, name), encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    if not line.strip():
+                        break
+                    key, sep, value = line.partition(":")
+                    if sep and key in ("Name", "Version"):
+                        headers.setdefault(key, value.strip())
+        except OSError:
+            continue
+        break
+    return (headers["Name"], headers["Version"]) if "Name" in headers and "Version" in headers else None
 
 
 def _owned_by_root(path: str) -> bool:
@@ -93,9 +122,15 @@ def requirement_class(venv: str):
 def evaluate(requirements: list[str], have: dict[str, str], venv: str) -> dict[str, dict]:
     """For each requirement: its project name, the installed version and whether that satisfies
     it (None when that can't be told here: nothing to check it with)."""
-    requirement = requirement_class(venv) if have else None
+    # A bare project name needs no parser (and the role's default, "notebook", is one).
+    bare = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+    requirement = requirement_class(venv) if have and not all(bare.match(spec) for spec in requirements) else None
     result = {}
     for spec in requirements:
+        if bare.match(spec):
+            version = have.get(normalize(spec))
+            result[spec] = {"name": normalize(spec), "version": version, "satisfied": version is not None}
+            continue
         if requirement is None:
             name = normalize(re.split(r"[\s\[<>=!~;@]", spec.strip(), maxsplit=1)[0])
             version = have.get(name)
