@@ -186,6 +186,9 @@ options:
         description: The RSA key size it must have.
         type: int
         default: 3072
+      valid_days:
+        description: The longest life it may have, in days (a longer one is a reason to make it again).
+        type: int
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -353,7 +353,8 @@ def test_html_pages_carry_the_policy(session, tree):
     RedirectHandler, which no Jupyter setting reaches (it always says TornadoServer/x.y)."""
     expected = os.environ.get("NB_EXPECT_CSP")
     pages = [(url, headers) for url, status, headers in session.documents if status == 200]
-    assert any("/login" in url for url, _ in pages) and any("/tree" in url for url, _ in pages), pages
+    urls = [url for url, _headers in pages]
+    assert any("/login" in url for url in urls) and any("/tree" in url for url in urls), pages
     for url, headers in pages:
         policy = headers.get("content-security-policy")
         assert policy, f"{url}: no Content-Security-Policy"

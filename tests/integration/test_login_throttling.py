@@ -12,7 +12,6 @@ import json
 import os
 import re
 import subprocess
-import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -100,8 +99,8 @@ def _address(container: str, network: str) -> str:
 
 
 def _client(container: str, **cfg) -> dict:
-    proc = subprocess.run(
-        ["docker", "exec", "-i", container, "python3", "-c", CLIENT],
+    proc = subprocess.run(  # its exit code is read below
+        ["docker", "exec", "-i", container, "python3", "-c", CLIENT], check=False,
         input=json.dumps(cfg),
         capture_output=True,
         text=True,
