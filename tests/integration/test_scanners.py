@@ -45,8 +45,12 @@ def test_web_policy_as_the_observatory_grades_it(server, tmp_path):
     print("\n" + figure.replace("[figure]", f"[figure] {server['host']}:"))
     tests = report["tests"]
     failed = sorted(name for name, test in tests.items() if not test["pass"])
+    # The one CSP finding the UI forces: JupyterLab's settings code compiles its schemas with
+    # new Function, so script-src needs 'unsafe-eval' (tests/browser/CSP.md); nothing else.
+    assert tests["content-security-policy"]["result"] in ("csp-implemented-with-no-unsafe", "csp-implemented-with-unsafe-eval"), output
+    failed = [name for name in failed if name != "content-security-policy"]
     if os.environ.get("NB_TLS_MODE") == "provided":
-        # A certificate browsers can trust by name: HSTS is on, and nothing may fail.
+        # A certificate browsers can trust by name: HSTS is on, and the grade is the best there is.
         assert report["scan"]["grade"] == "A+", output
         assert failed == [], output
     else:
