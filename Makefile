@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 COLLECTIONS := $(CURDIR)/.build/collections
 SCENARIOS ?= default alternative upgrade resilience
+# make test runs the scenarios in parallel lanes (each lane one scenario after the other): the
+# disruptive resilience scenario alone, the others beside it. Each scenario runs both platforms.
+LANES ?= 'resilience' 'default alternative upgrade'
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -96,7 +99,7 @@ test: venv collection
 	  "testbed::$(MAKE) --no-print-directory testbed" \
 	  "scanners::$(MAKE) --no-print-directory scanners" \
 	  "demo::$(MAKE) --no-print-directory demo-test" \
-	  $(foreach s,$(SCENARIOS),"molecule-$(s)::$(BIN)/molecule test -s $(s)")
+	  "molecule::MOLECULE=$(BIN)/molecule tests/run-lanes.sh $(LANES)"
 
 demo: venv collection
 	tests/testbed/ensure-docker.sh
