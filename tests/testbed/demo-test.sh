@@ -3,7 +3,8 @@
 # (must change nothing), a real browser logs in and runs a cell, then `make demo-down`.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-export DEMO_NAME=nbops-demo-test DEMO_PORT=${DEMO_TEST_PORT:-18888}
+# matplotlib: the browser test sees an inline plot rendered under the server's web policy.
+export DEMO_NAME=nbops-demo-test DEMO_PORT=${DEMO_TEST_PORT:-18888} DEMO_EXTRA_PACKAGES=matplotlib
 state=$repo/.build/$DEMO_NAME
 demo=$repo/tests/testbed/demo.sh
 trap '"$demo" down >/dev/null' EXIT

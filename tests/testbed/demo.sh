@@ -5,6 +5,7 @@
 # and the playbook is called by its FQCN, as a user who installed it from Galaxy would.
 #   DEMO_PORT (default 8888): the port published on 127.0.0.1 only.
 #   DEMO_NAME (default nbops-demo): the container's name.
+#   DEMO_EXTRA_PACKAGES (default none): more packages for the server's venv, comma-separated.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 name=${DEMO_NAME:-nbops-demo}
@@ -42,6 +43,8 @@ up() {
   fi
   # Handed to Ansible as a vars file: never on a command line, never in the output.
   (umask 077 && printf 'notebook_password: "%s"\n' "$(cat "$state/password")" >"$state/secrets.yml")
+  printf 'notebook_extra_packages: %s\n' "$(python3 -c 'import json, sys; print(json.dumps([p for p in sys.argv[1].split(",") if p]))' "${DEMO_EXTRA_PACKAGES:-}")" \
+    >"$state/vars.yml"
   cat >"$state/inventory.yml" <<INVENTORY
 notebooks:
   hosts:
@@ -62,7 +65,7 @@ INVENTORY
   say "deploying with nbops.jupyter.deploy (log: $state/deploy.log)"
   local rc=0
   ANSIBLE_COLLECTIONS_PATH=$state/collections ANSIBLE_PIPELINING=true \
-    ansible-playbook -i "$state/inventory.yml" -e "@$state/secrets.yml" nbops.jupyter.deploy >"$state/deploy.log" 2>&1 &
+    ansible-playbook -i "$state/inventory.yml" -e "@$state/secrets.yml" -e "@$state/vars.yml" nbops.jupyter.deploy >"$state/deploy.log" 2>&1 &
   local pid=$!
   # Progress while it works: one line per task.
   tail -n +1 -f --pid "$pid" "$state/deploy.log" | grep --line-buffered -E '^(TASK|fatal|changed)' | sed -u 's/ \*\**$//' &

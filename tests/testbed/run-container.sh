@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Start a testbed container that boots systemd as PID 1, without --privileged (refused on these
 # machines), and wait until systemd has finished booting. The molecule base config
-# (.config/molecule/config.yml) gives its containers the same options.
+# (.config/molecule/config.yml) gives its containers the same options. NET_ADMIN: fail2ban's
+# nftables bans.
 # Usage: run-container.sh NAME IMAGE [more docker run options...]
 set -euo pipefail
 name=$1 image=$2
 shift 2
 docker run -d --name "$name" --hostname "$name" \
-  --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns=host \
+  --cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined --cgroupns=host \
   -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
   "$@" "$image" >/dev/null
 # is-system-running answers "Failed to connect to bus" until systemd is up; "degraded" is booted.
