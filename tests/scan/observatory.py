@@ -213,27 +213,7 @@ class Forwarder:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-# The scanner's CLI scans a host's "/" only; its library takes a path too. For a server under a
-# base URL (Jupyter's base_url, which answers 404 at "/"), the library is called the way the CLI
-# calls it, with the CA bundle the CLI's wrapper would give Node.
-SCAN_PATH = """
-import { scan } from "./src/scanner/index.js";
-const [hostname, path] = process.argv.slice(1);
-try {
-  const result = await scan(hostname, { path });
-  const tests = Object.fromEntries(Object.entries(result.tests).map(([key, test]) => {
-    const { scoreDescription, ...rest } = test;
-    return [key, rest];
-  }));
-  console.log(JSON.stringify({ scan: result.scan, tests }, null, 2));
-} catch (e) {
-  console.log(JSON.stringify({ error: e.message }));
-  process.exit(1);
-}
-"""
-
-
-async def scan(args, node, wrapper, pkg, target, http_target, bundle=None):
+async def scan(args, node, wrapper, pkg, target, http_target):
     forwarders = [Forwarder(443, *target)]
     if http_target:
         forwarders.append(Forwarder(80, *http_target))
@@ -246,13 +226,8 @@ async def scan(args, node, wrapper, pkg, target, http_target, bundle=None):
     try:
         for f in forwarders:
             await f.start()
-        if args.path == "/":
-            argv = [node, wrapper, args.name]
-        else:
-            env["NODE_EXTRA_CA_CERTS"] = bundle
-            argv = [node, "--input-type=module", "-e", SCAN_PATH, args.name, args.path]
         proc = await asyncio.create_subprocess_exec(
-            *argv, cwd=pkg, env=env,
+            node, wrapper, args.name, cwd=pkg, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
         try:
@@ -271,7 +246,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", required=True, help="HOST:PORT of the HTTPS server (loopback only)")
     ap.add_argument("--ca", required=True, help="PEM file with the CA (or self-signed certificate) to trust")
-    ap.add_argument("--path", default="/", help="the page to scan (default /; a server under a base URL answers 404 there)")
     ap.add_argument("--name", default="localhost", help="the name to scan; the certificate must name it (default: localhost)")
     ap.add_argument("--http-target", help="HOST:PORT of the server's plain-HTTP listener, forwarded from 127.0.0.1:80")
     ap.add_argument("--json", help="write the scanner's full JSON result to this file")
@@ -312,11 +286,11 @@ def main():
                 f" with {args.ca} ({problem}); the scanner will grade HSTS (and any redirection) as invalid-cert"
             )
         print(
-            f"observatory: scanning https://{args.name}{args.path} ({args.name} -> {LISTEN}; {LISTEN}:443 -> {args.target}; "
+            f"observatory: scanning https://{args.name}/ ({args.name} -> {LISTEN}; {LISTEN}:443 -> {args.target}; "
             + (f"{LISTEN}:80 -> {args.http_target})" if http_target else f"nothing on {LISTEN}:80)"),
             flush=True,
         )
-        rc, out, err, forwarders = asyncio.run(scan(args, node, wrapper, pkg, target, http_target, bundle))
+        rc, out, err, forwarders = asyncio.run(scan(args, node, wrapper, pkg, target, http_target))
         try:
             result = json.loads(out)
         except ValueError:
