@@ -56,10 +56,11 @@ def _socket_inodes(pid: int) -> set[str]:
 
 
 def _server_files(port: int) -> dict[int, str]:
-    """{pid: unit} from the jpserver-PID.json files Jupyter servers write into their runtime
-    directory (/run/<unit>/) once they listen, for those that listen on ``port``."""
+    """{pid: unit} from the files Jupyter servers write into their runtime directory
+    (/run/<unit>/) once they listen - jpserver-PID.json (Jupyter Server), nbserver-PID.json
+    (Notebook 6) - for those that listen on ``port``."""
     found = {}
-    for path in glob.glob("/run/*/jpserver-*.json"):
+    for path in glob.glob("/run/*/jpserver-*.json") + glob.glob("/run/*/nbserver-*.json"):
         try:
             with open(path, encoding="utf-8") as fh:
                 info = json.load(fh)
