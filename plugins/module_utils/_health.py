@@ -55,12 +55,12 @@ def _socket_inodes(pid: int) -> set[str]:
     return found
 
 
-def _server_files(port: int) -> dict[int, str]:
+def _server_files(port: int, root: str = "/run") -> dict[int, str]:
     """{pid: unit} from the files Jupyter servers write into their runtime directory
     (/run/<unit>/) once they listen - jpserver-PID.json (Jupyter Server), nbserver-PID.json
     (Notebook 6) - for those that listen on ``port``."""
     found = {}
-    for path in glob.glob("/run/*/jpserver-*.json") + glob.glob("/run/*/nbserver-*.json"):
+    for path in glob.glob(f"{root}/*/jpserver-*.json") + glob.glob(f"{root}/*/nbserver-*.json"):
         try:
             with open(path, encoding="utf-8") as fh:
                 info = json.load(fh)

@@ -108,3 +108,13 @@ def test_wait_reports_the_holder_it_saw_while_the_unit_crash_loops(server, unit,
     monkeypatch.setattr(_health, "service_state", lambda service: next(states))
     result = _health.wait(f"https://127.0.0.1:{server}/api", "nb", server, str(tls_files[0]), "", timeout=0.3, delay=0.05)
     assert not result["passed"] and " is held by " in result["problem"]
+
+
+def test_server_files_of_both_notebook_generations_name_their_unit(tmp_path):
+    """Where root may not read another user's descriptors, the servers' own files tell who listens."""
+    for unit, name, port in (("jupyter-notebook", "jpserver", 8888), ("nb6", "nbserver", 8888), ("other", "jpserver", 9999)):
+        (tmp_path / unit).mkdir()
+        (tmp_path / unit / f"{name}-{os.getpid()}.json").write_text(json.dumps({"port": port, "pid": os.getpid()}))
+    found = _health._server_files(8888, root=str(tmp_path))
+    assert found == {os.getpid(): "nb6.service"} or found == {os.getpid(): "jupyter-notebook.service"}
+    assert _health._server_files(7777, root=str(tmp_path)) == {}
