@@ -32,8 +32,8 @@ from ._san import entries_from_names, entries_from_openssl
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 
-def _openssl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+def _openssl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *args], input=stdin, capture_output=True, text=True, check=False)
 
 
 def fingerprint(cert: str) -> str:
@@ -42,8 +42,7 @@ def fingerprint(cert: str) -> str:
         match = _PEM.search(fh.read())
     if not match:
         raise ValueError(f"{cert} holds no PEM certificate")
-    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(match.group(0))).hexdigest().upper()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+    return _der_fingerprint(ssl.PEM_cert_to_DER_cert(match.group(0)))
 
 
 _PUBKEY = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
@@ -58,7 +57,7 @@ def inspect(cert: str, key: str, renew_seconds: int) -> dict:
     if shutil.which("openssl") is None:
         return {"state": "unreadable"}
     about = _openssl("x509", "-in", cert, "-noout", "-pubkey", "-startdate", "-enddate", "-ext", "subjectAltName",
-                     "-checkend", str(renew_seconds)).stdout
+                     "-issuer", "-subject", "-nameopt", "RFC2253", "-checkend", str(renew_seconds)).stdout
     keytext = _openssl("pkey", "-in", key, "-pubout", "-text_pub", "-passin", "pass:").stdout
     cert_pub, key_pub = _PUBKEY.search(about), _PUBKEY.search(keytext)
     if not cert_pub or not key_pub or cert_pub.group(0) != key_pub.group(0):
@@ -68,6 +67,7 @@ def inspect(cert: str, key: str, renew_seconds: int) -> dict:
     san = about.split("X509v3 Subject Alternative Name:", 1)[1] if "X509v3 Subject Alternative Name:" in about else ""
     san = "\n".join(line for line in san.splitlines() if line.startswith(" "))
     bits = re.search(r"\((\d+) bit", keytext)
+    dn = dict(line.split("=", 1) for line in about.splitlines() if line.startswith(("issuer=", "subject=")))
     return {
         "state": "expiring" if "Certificate will expire" in about else "valid",
         "key_type": "ecdsa" if "ASN1 OID: prime256v1" in keytext else "rsa",
@@ -77,7 +77,21 @@ def inspect(cert: str, key: str, renew_seconds: int) -> dict:
         "lifetime_days": _days_between(dates.get("notBefore", ""), end),
         "fingerprint_sha256": fingerprint(cert),
         "file_sha256": _file_sha256(cert),
+        "self_issued": dn.get("issuer") == dn.get("subject"),
+        # The leaf's first, then the chain's: a private CA's certificate is among them.
+        "chain_fingerprints": chain_fingerprints(cert),
     }
+
+
+def chain_fingerprints(cert: str) -> list[str]:
+    """SHA-256 fingerprints of every certificate in a PEM file, in order."""
+    with open(cert, encoding="ascii") as fh:
+        return [_der_fingerprint(ssl.PEM_cert_to_DER_cert(block)) for block in _PEM.findall(fh.read())]
+
+
+def _der_fingerprint(der: bytes) -> str:
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
 def _file_sha256(path: str) -> str:
@@ -94,8 +108,11 @@ def _days_between(start: str, end: str) -> int:
     return (parsed[1] - parsed[0]).days
 
 
-def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int, valid_days: int | None = None) -> list[str]:
-    """Why a self-signed certificate must be made again; empty when the deployed one will do."""
+def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int, valid_days: int | None = None,
+                    ca_fingerprint: str | None = None) -> list[str]:
+    """Why the role's certificate must be made again; empty when the deployed one will do.
+    Without ``ca_fingerprint`` it must be self-signed; with it, issued by that CA (whose
+    certificate the live chain carries)."""
     state = found["state"]
     reasons = {
         "missing": ["certificate or key missing"],
@@ -110,6 +127,10 @@ def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int,
             reasons.append("key type changed")
         if valid_days is not None and found.get("lifetime_days", 0) > valid_days:
             reasons.append("lives longer than notebook_tls_valid_days")
+        if ca_fingerprint is None and found.get("self_issued") is False:
+            reasons.append("not self-signed")
+        if ca_fingerprint is not None and ca_fingerprint.upper() not in found.get("chain_fingerprints", [])[1:]:
+            reasons.append("not issued by the CA of notebook_tls_ca_cert")
     return reasons
 
 
@@ -123,7 +144,7 @@ def make_self_signed(directory: str, names: list[str], common_name: str, key_typ
     """Make a key (or take ``reuse_key``'s) and a self-signed certificate in a new generation
     and make it live. Returns the new generation's path. The caller holds the role's lock for
     this directory."""
-    newkey = ["-newkey", f"rsa:{rsa_bits}"] if key_type == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    newkey = _key_args(key_type, rsa_bits)
     usage = "digitalSignature,keyEncipherment" if key_type == "rsa" else "digitalSignature"
     # Before anything is made: a bad name is an error that leaves nothing behind.
     san = "subjectAltName=" + ",".join(entries_from_names(names))
@@ -203,3 +224,53 @@ def swap_live(directory: str, generation: str) -> None:
     for old in glob.glob(os.path.join(directory, "gen-*")):
         if os.path.basename(old) != generation:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _key_args(key_type: str, rsa_bits: int) -> list[str]:
+    return ["-newkey", f"rsa:{rsa_bits}"] if key_type == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+
+
+def make_request(directory: str, common_name: str, key_type: str, rsa_bits: int, reuse_key: str | None = None) -> str:
+    """A key for the next certificate (or a copy of ``reuse_key``) in ``<dir>/request/key.pem``
+    and a certificate signing request for it, returned as PEM. Only the request leaves the host:
+    the names it asks for are decided by the signer. A request left by an earlier run is replaced.
+    The caller holds the role's lock."""
+    request = os.path.join(directory, "request")
+    shutil.rmtree(request, ignore_errors=True)
+    old_umask = os.umask(0o077)
+    try:
+        os.mkdir(request, 0o700)
+        key = os.path.join(request, "key.pem")
+        if reuse_key:
+            with open(reuse_key, "rb") as source, open(key, "xb") as copy:
+                copy.write(source.read())
+            keyargs = ["-key", key]
+        else:
+            keyargs = [*_key_args(key_type, rsa_bits), "-keyout", key]
+        proc = _openssl("req", "-new", "-nodes", "-sha256", *keyargs,
+                        "-subj", "/CN=" + common_name[:64].replace("/", "\\/"))
+        if proc.returncode != 0 or "BEGIN CERTIFICATE REQUEST" not in proc.stdout:
+            raise RuntimeError(f"openssl req -new failed: {proc.stderr.strip()[-500:]}")
+    except BaseException:
+        shutil.rmtree(request, ignore_errors=True)
+        raise
+    finally:
+        os.umask(old_umask)
+    return proc.stdout
+
+
+def install_signed(directory: str, certificate: str, gid: int) -> str:
+    """Put a certificate chain signed for ``<dir>/request/key.pem`` live with that key, in a new
+    generation, and drop the request. Refused when the certificate is not for that key."""
+    key = os.path.join(directory, "request", "key.pem")
+    if not os.path.isfile(key):
+        raise ValueError(f"{key} is missing: no request is waiting for this certificate")
+    cert_pub = _PUBKEY.search(_openssl("x509", "-noout", "-pubkey", stdin=certificate).stdout)
+    key_pub = _PUBKEY.search(_openssl("pkey", "-in", key, "-pubout").stdout)
+    if not cert_pub or not key_pub or cert_pub.group(0) != key_pub.group(0):
+        raise ValueError("the signed certificate is not for the key of the waiting request")
+    with open(key, encoding="ascii") as fh:
+        private_key = fh.read()
+    generation = install_provided(directory, certificate, private_key, gid)
+    shutil.rmtree(os.path.join(directory, "request"), ignore_errors=True)
+    return generation

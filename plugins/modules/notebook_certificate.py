@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: notebook_certificate
-short_description: Make the Jupyter server's self-signed certificate with openssl on the host, or put a provided one live
+short_description: Make the Jupyter server's certificate with openssl on the host, ask a CA for one, or put a provided one live
 version_added: 0.2.0
 author: nbops.jupyter contributors (@nbops)
 description:
@@ -15,6 +15,12 @@ description:
     makes a new self-signed certificate with the openssl CLI when they are missing, don't match,
     expire within O(renew_days), live longer than O(valid_days), carry other names than O(names),
     or another key type; a change of names alone keeps the key. Otherwise changes nothing.
+  - With O(provider=request), decides as with V(self_signed), and also makes a new certificate when
+    the live chain does not carry the CA of O(ca_fingerprint); then makes the key (or keeps the live
+    one when only names changed) in C(<path>/request/) and returns a certificate signing request
+    (RV(csr)) for P(nbops.jupyter.notebook_ca_sign#module) on the controller.
+  - With O(provider=signed), puts O(certificate) (signed for the waiting request) live with the
+    request's key.
   - With O(provider=provided), puts O(certificate) and O(private_key) (checked on the controller
     before, for example with P(nbops.jupyter.tls_pair#filter)) live together, unless the live
     pair is already this one.
@@ -32,18 +38,21 @@ options:
   provider:
     description: Where the certificate comes from.
     type: str
-    choices: [self_signed, provided]
+    choices: [self_signed, request, signed, provided]
     default: self_signed
   names:
-    description: With O(provider=self_signed), DNS names and IP addresses for the subjectAltName.
+    description: With O(provider=self_signed) or V(request), DNS names and IP addresses for the subjectAltName.
     type: list
     elements: str
   common_name:
-    description: With O(provider=self_signed), the subject's CN (cut to 64 characters).
+    description: With O(provider=self_signed) or V(request), the subject's CN (cut to 64 characters).
+    type: str
+  ca_fingerprint:
+    description: With O(provider=request), the SHA-256 fingerprint of the CA that must have issued the live certificate.
     type: str
   certificate:
     description:
-      - With O(provider=provided), the PEM certificate chain, leaf first. Other PEM blocks in the text
+      - With O(provider=provided) or V(signed), the PEM certificate chain, leaf first. Other PEM blocks in the text
         (a key, in a combined file) are left out.
     type: str
   private_key:
@@ -116,6 +125,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+csr:
+  description: With O(provider=request), the certificate signing request (PEM) when one was made.
+  returned: when a certificate is needed, not in check mode
+  type: str
 reasons:
   description: Why it was (or in check mode would be) made again; empty when it was kept.
   returned: always
@@ -159,9 +172,10 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            "provider": {"type": "str", "choices": ["self_signed", "provided"], "default": "self_signed"},
+            "provider": {"type": "str", "choices": ["self_signed", "request", "signed", "provided"], "default": "self_signed"},
             "names": {"type": "list", "elements": "str"},
             "common_name": {"type": "str"},
+            "ca_fingerprint": {"type": "str"},
             "certificate": {"type": "str", "no_log": True},
             "private_key": {"type": "str", "no_log": True},
             "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
@@ -172,6 +186,8 @@ def main():
             "lock_dir": {"type": "path", "default": "/run/nbops-jupyter"},
         },
         required_if=[("provider", "self_signed", ("names", "common_name")),
+                     ("provider", "request", ("names", "common_name", "ca_fingerprint")),
+                     ("provider", "signed", ("certificate",)),
                      ("provider", "provided", ("certificate", "private_key"))],
         supports_check_mode=True,
     )
@@ -199,8 +215,15 @@ def main():
             lock = _safepath.open_lock(lock_dir, "tls" + directory.replace("/", "-") + ".lock")
             os.close(lock_dir)
             fcntl.flock(lock, fcntl.LOCK_EX)
+        csr = None
         if params["provider"] == "provided":
             reasons = provided(module, directory, gid)
+        elif params["provider"] == "request":
+            reasons, csr = request(module, directory, cert, key)
+        elif params["provider"] == "signed":
+            reasons = ["signed by the CA"]
+            if not module.check_mode:
+                _tls.install_signed(directory, _tls.pem_blocks(params["certificate"], "CERTIFICATE"), gid)
         else:
             reasons = self_signed(module, directory, cert, key, gid)
         found = _tls.inspect(cert, key, params["renew_days"] * 86400)
@@ -213,6 +236,8 @@ def main():
               "fingerprint_sha256": found.get("fingerprint_sha256", "") if not (reasons and module.check_mode) else ""}
     if "names" in found:
         result.update(names=found["names"], not_after=found["not_after"])
+    if csr:
+        result["csr"] = csr
     module.exit_json(**result)
 
 
@@ -224,6 +249,18 @@ def self_signed(module, directory: str, cert: str, key: str, gid: int) -> list[s
         _tls.make_self_signed(directory, params["names"], params["common_name"], params["key_type"], params["rsa_bits"],
                               params["valid_days"], gid, reuse_key=key if _tls.keeps_key(reasons) else None)
     return reasons
+
+
+def request(module, directory: str, cert: str, key: str) -> tuple[list[str], str | None]:
+    """Why a new certificate is needed, and a request for it (none in check mode or when not)."""
+    params = module.params
+    found = _tls.inspect(cert, key, params["renew_days"] * 86400)
+    reasons = _tls.renewal_reasons(found, params["names"], params["key_type"], params["rsa_bits"], params["valid_days"],
+                                   ca_fingerprint=params["ca_fingerprint"])
+    if not reasons or module.check_mode:
+        return reasons, None
+    return reasons, _tls.make_request(directory, params["common_name"], params["key_type"], params["rsa_bits"],
+                                      reuse_key=key if _tls.keeps_key(reasons) else None)
 
 
 def provided(module, directory: str, gid: int) -> list[str]:

@@ -189,6 +189,11 @@ options:
       valid_days:
         description: The longest life it may have, in days (a longer one is a reason to make it again).
         type: int
+      ca_fingerprint:
+        description:
+          - The SHA-256 fingerprint of the private CA that must have issued it (its certificate in the
+            chain); without it, the certificate must be self-signed.
+        type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -277,7 +282,8 @@ fail2ban:
 tls:
   description:
     - C(state) (missing, unreadable, mismatch, expiring, valid), C(key_type), C(key_bits),
-      C(names), C(not_after), C(fingerprint_sha256), and with O(tls.names) C(reasons) to make it again.
+      C(names), C(not_after), C(fingerprint_sha256), C(file_sha256), C(self_issued), C(chain_fingerprints),
+      and with O(tls.names) C(reasons) to make it again.
   returned: when O(tls) is given
   type: dict
 """
@@ -353,6 +359,7 @@ def main():
                 "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
                 "rsa_bits": {"type": "int", "default": 3072},
                 "valid_days": {"type": "int"},
+                "ca_fingerprint": {"type": "str"},
             }},
         },
         supports_check_mode=True,
@@ -380,7 +387,7 @@ def main():
             answer["tls"] = _tls.inspect(tls["cert"], tls["key"], tls["renew_days"] * 86400)
             if tls["names"] is not None:
                 answer["tls"]["reasons"] = _tls.renewal_reasons(answer["tls"], tls["names"], tls["key_type"], tls["rsa_bits"],
-                                                                tls["valid_days"])
+                                                                tls["valid_days"], tls["ca_fingerprint"])
     except (ValueError, _safepath.UnsafePath) as exc:
         module.fail_json(msg=str(exc))
     if answer["stray_config"]["not_read"]:

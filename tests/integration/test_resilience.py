@@ -263,6 +263,39 @@ def _provided_pairs(tmp_path) -> list:
     ]
 
 
+def _private_ca_cases(tmp_path) -> list:
+    """Private CA input that must be refused on the controller; a CA to be made from bad input is not made."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    ca = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-days", "30",
+          "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]
+    for name in ("nokey", "locked", "constrained"):
+        (tmp_path / name).mkdir(mode=0o700)
+    openssl(*ca, "-nodes", "-subj", "/CN=ca without key", "-keyout", str(tmp_path / "nokey" / "gone.key"),
+            "-out", str(tmp_path / "nokey" / "ca.pem"))
+    openssl(*ca, "-passout", "pass:right", "-subj", "/CN=locked ca", "-keyout", str(tmp_path / "locked" / "ca.key"),
+            "-out", str(tmp_path / "locked" / "ca.pem"))
+    openssl(*ca, "-nodes", "-subj", "/CN=constrained ca", "-addext", "nameConstraints=critical,permitted;DNS:example.org",
+            "-keyout", str(tmp_path / "constrained" / "ca.key"), "-out", str(tmp_path / "constrained" / "ca.pem"))
+    for key in ("locked/ca.key", "constrained/ca.key"):
+        os.chmod(tmp_path / key, 0o600)
+    private_ca = {"notebook_tls_mode": "private_ca"}
+    return [
+        ({**private_ca, "notebook_tls_ca_cert": str(tmp_path / "nokey" / "ca.pem")}, "notebook_tls_ca_key"),
+        ({**private_ca, "notebook_tls_ca_cert": str(tmp_path / "locked" / "ca.pem"), "notebook_tls_ca_key_passphrase": "wrong"},
+         "notebook_tls_ca_key_passphrase"),
+        ({**private_ca, "notebook_tls_ca_cert": str(tmp_path / "a.pem"), "notebook_tls_ca_key": str(tmp_path / "a.key")},
+         "notebook_tls_ca_cert"),
+        ({**private_ca, "notebook_tls_ca_cert": str(tmp_path / "constrained" / "ca.pem"),
+          "notebook_tls_extra_names": ["nb.example.net"]}, "notebook_tls_extra_names"),
+        ({**private_ca, "notebook_tls_ca_cert": str(tmp_path / "unmade" / "ca.pem"),
+          "notebook_tls_ca_name_constraints": ["URI:https://example.org"]}, "notebook_tls_ca_name_constraints"),
+        ({**private_ca, "notebook_tls_ca_cert": str(tmp_path / "unmade" / "ca.pem"), "notebook_tls_ca_key_type": "rsa",
+          "notebook_tls_ca_rsa_bits": 2048}, "notebook_tls_ca_rsa_bits"),
+    ]
+
+
 def _expired(key_file, out):
     """A certificate for the key that expired in 2020 (openssl 3.0 can't back-date one)."""
     import datetime
@@ -291,7 +324,7 @@ def test_bad_input_fails_before_any_change(host, paths, tmp_path):
     watched = f"{paths['config']} /etc/systemd/system/{paths['service']}.service /srv /var/lib/jupyter-notebook /opt"
     snapshot = f"find {watched} -xdev -printf '%p %U:%G %m %s %T@\\n' 2>/dev/null | sort; ls /pwned 2>&1; true"
     before = sh(host, snapshot)
-    cases = BAD_INPUTS + _provided_pairs(tmp_path)
+    cases = BAD_INPUTS + _provided_pairs(tmp_path) + _private_ca_cases(tmp_path)
     try:
         # Four at a time: each is a whole converge that must stop in preflight or the host checks.
         with ThreadPoolExecutor(4) as pool:
@@ -301,6 +334,7 @@ def test_bad_input_fails_before_any_change(host, paths, tmp_path):
             assert run.changed == 0, f"{extra} changed something before failing:\n{run.output[-2000:]}"
             assert variable in _failure(run.output), f"{extra}: the error does not name {variable}:\n{run.output[-2000:]}"
         assert sh(host, snapshot) == before, "a refused input changed files on the host"
+        assert not (tmp_path / "unmade").exists(), "a CA was made from refused input"
     finally:
         sh(host, "userdel --remove alice 2>/dev/null; rm -rf /srv/alice-data; true")
     print(f"\n[figure] {host}: {len(cases)} bad inputs refused before any change, each naming its variable")
