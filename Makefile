@@ -16,6 +16,9 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export NO_COLOR := 1
 export ANSIBLE_NOCOWS := 1
+# Tools' state (ansible-lint's collection install, molecule, uv/pip caches) in .build, not ~/.
+export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
+export XDG_CACHE_HOME := $(CURDIR)/.build/cache
 
 .PHONY: help venv collection testbed scanners unit lint sanity galaxy demo-test molecule test demo demo-down bench clean
 
@@ -90,10 +93,11 @@ demo-test: venv collection testbed
 molecule: venv collection testbed scanners
 	set -e; for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
 
+# unit and lint run with an empty HOME and fail if any tool writes state there (tests/tools/home-untouched.sh).
 test: venv collection
 	tests/run-steps.sh \
-	  "unit::$(MAKE) --no-print-directory unit" \
-	  "lint::$(MAKE) --no-print-directory lint" \
+	  "unit::tests/tools/home-untouched.sh unit" \
+	  "lint::tests/tools/home-untouched.sh lint" \
 	  "sanity::$(MAKE) --no-print-directory sanity" \
 	  "galaxy::$(MAKE) --no-print-directory galaxy" \
 	  "testbed::$(MAKE) --no-print-directory testbed" \

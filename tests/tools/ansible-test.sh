@@ -6,6 +6,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 # ansible-test bootstraps pip in its venvs with a script from a host this machine can't reach;
 # its own message says to put one in the cache. This one uses ensurepip and PyPI instead.
+# The cache (and ansible-test's sanity venvs, ~/.ansible/test/venv) stays under HOME: ansible-test
+# hard-codes both paths, has no setting for them, and drops ANSIBLE_HOME from what it runs.
 cache=${HOME}/.ansible/test/cache
 if ! ls "$cache"/get_pip_*.py >/dev/null 2>&1 || [ -n "${NBOPS_REFRESH_GET_PIP:-}" ]; then
   mkdir -p "$cache"

@@ -6,5 +6,5 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 root=${TMPDIR:-/tmp}/nbops-docs-lint
 tree=$("$repo/tests/tools/collection-copy.sh" "$root")
 cd "$tree"
-PATH=$repo/.venv-docs/bin:$PATH ANSIBLE_COLLECTIONS_PATH=$root antsibull-docs lint-collection-docs --plugin-docs .
+PATH=$repo/.venv-docs/bin:$PATH ANSIBLE_COLLECTIONS_PATH=$root antsibull-docs --config-file "$repo/tests/tools/antsibull-docs.cfg" lint-collection-docs --plugin-docs .
 echo "antsibull-docs: collection docs lint clean"
