@@ -8,7 +8,14 @@ policy the server sends (see CSP.md for the strictest one that does).
 
 Environment: NB_URL (the server), NB_PASSWORD_FILE, NB_CA (the deployed certificate: the only
 one trusted, no click-through), NB_SCREENSHOT (optional: the notebook at the end is saved there),
-NB_EXPECT_CSP (optional: the exact Content-Security-Policy every HTML page must carry)."""
+NB_EXPECT_CSP (optional: the exact Content-Security-Policy every HTML page must carry).
+
+NB_TRUST_CA (a CA certificate, instead of NB_CA): the browser trusts that CA as a device that
+trusted it once does - a trust anchor in chromium's own NSS database (~/.pki/nssdb of a fresh
+HOME, made with certutil from libnss3-tools), no pin, no --ignore-certificate-errors, Playwright's
+ignore_https_errors off - and verifies the server's chain and name itself (NB_URL
+https://localhost:PORT/, a name of the certificate). test_the_browser_verifies_the_server_against_the_ca
+checks the browser's verdict, and that it refuses the server without the CA or under another name."""
 
 from __future__ import annotations
 
@@ -17,17 +24,19 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import ssl
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 URL = os.environ.get("NB_URL", "")
 pytestmark = pytest.mark.skipif(not URL, reason="NB_URL is not set: runs against the demo (make demo-test)")
 BASE = URL if URL.endswith("/") else URL + "/"
+TRUST_CA = os.environ.get("NB_TRUST_CA", "")
 CHROMIUM = "/usr/bin/chromium"
 # Flags that keep chromium from reaching for the internet, which is closed here.
 QUIET = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -57,6 +66,41 @@ def spki_pin(cert_file: str) -> str:
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
+def nss_home(home: Path, ca_file: str | None) -> Path:
+    """home, a fresh HOME for chromium: on Linux it takes the trust anchors a user added from the
+    NSS database in ~/.pki/nssdb. With ca_file, that one CA is trusted to identify TLS servers
+    ("C,,"); without, the database is empty."""
+    certutil = shutil.which("certutil")
+    if not certutil:
+        pytest.fail("certutil is missing: apt-get install libnss3-tools (make demo-test installs it)")
+    db = home / ".pki" / "nssdb"
+    db.mkdir(parents=True)
+    subprocess.run([certutil, "-d", f"sql:{db}", "-N", "--empty-password"], check=True, capture_output=True)
+    if ca_file:
+        subprocess.run([certutil, "-d", f"sql:{db}", "-A", "-n", "demo-ca", "-t", "C,,", "-i", ca_file],
+                       check=True, capture_output=True)
+    return home
+
+
+def launch(playwright, home: Path | None = None, args: tuple[str, ...] = ()):
+    """chromium, headless; with home, under that HOME (and its NSS database)."""
+    env = {**os.environ, "HOME": str(home)} if home else None
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=QUIET + list(args),
+                                      env=env)
+
+
+def der(cert_file: str) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(Path(cert_file).read_text())
+
+
+def common_name(cert_file: str) -> str:
+    subject = subprocess.run(
+        ["openssl", "x509", "-in", cert_file, "-noout", "-subject", "-nameopt", "multiline"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return re.search(r"^\s*commonName\s*=\s*(.*)$", subject, re.M).group(1).strip()
+
+
 def listing(violations: list[str], most: int = 25) -> str:
     more = f"\n... and {len(violations) - most} more" if len(violations) > most else ""
     return "\n".join(violations[:most]) + more
@@ -65,8 +109,10 @@ def listing(violations: list[str], most: int = 25) -> str:
 class Session:
     """One browser context for the whole module, and everything it saw."""
 
-    def __init__(self, context):
+    def __init__(self, context, playwright, home: Path | None):
         self.context = context
+        self.playwright = playwright
+        self.home = home  # NB_TRUST_CA: the HOME whose NSS database trusts the CA
         self.violations: list[str] = []  # deduplicated, in order
         self.checked = 0  # how many of them a step already reported
         self.documents: list[tuple[str, int, dict]] = []  # (url, status, headers) of HTML pages
@@ -202,17 +248,21 @@ def side_shot(page, suffix: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def session():
+def session(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
-    # Trust exactly the deployed certificate, nothing looser than a browser user who checked it.
-    pin = f"--ignore-certificate-errors-spki-list={spki_pin(os.environ['NB_CA'])}"
+    if TRUST_CA:
+        # The CA as a trust anchor, and chromium's own verification: chain and name.
+        home, args = nss_home(tmp_path_factory.mktemp("home-trusting-the-ca"), TRUST_CA), ()
+    else:
+        # Trust exactly the deployed certificate, nothing looser than a browser user who checked it.
+        home, args = None, (f"--ignore-certificate-errors-spki-list={spki_pin(os.environ['NB_CA'])}",)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=QUIET + [pin])
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        browser = launch(playwright, home, args)
+        context = browser.new_context(viewport={"width": 1280, "height": 720}, ignore_https_errors=False)
         context.set_default_timeout(STEP)
         context.set_default_navigation_timeout(SLOW)
-        s = Session(context)
+        s = Session(context, playwright, home)
         try:
             yield s
         finally:
@@ -273,6 +323,57 @@ def test_log_in_create_a_notebook_and_run_a_cell(session, notebook):
         run_cell(notebook, 0, "print('nbops says', 6 * 7)")
         output = notebook.locator(".jp-Cell").nth(0).locator(".jp-OutputArea-output")
         expect(output).to_contain_text("nbops says 42", timeout=SLOW)
+
+
+def test_the_browser_verifies_the_server_against_the_ca(session, tree, tmp_path_factory):
+    """NB_TRUST_CA: the pages came over TLS chromium verified against the CA (its security state
+    "secure", the chain ending at the CA, HSTS sent), and the same chromium refuses the server
+    without the CA in its database, or under a name the certificate doesn't carry."""
+    from playwright.sync_api import Error
+
+    if not TRUST_CA:
+        pytest.skip("NB_TRUST_CA is not set: this run trusts the self-signed certificate by its pin")
+    assert urlsplit(BASE).scheme == "https", BASE
+    page = session.context.new_page()
+    cdp = session.context.new_cdp_session(page)
+    states: list[dict] = []
+    cdp.on("Security.visibleSecurityStateChanged", lambda event: states.append(event["visibleSecurityState"]))
+    cdp.send("Security.enable")
+    response = page.goto(urljoin(BASE, "tree"))
+    assert response.ok and response.url.startswith(BASE), (response.status, response.url)
+    page.wait_for_function("() => document.readyState === 'complete'")
+    page.wait_for_timeout(200)  # the security state follows the load
+    assert states, "chromium reported no security state for the page"
+    state = states[-1]
+    tls = state.get("certificateSecurityState") or {}
+    assert state["securityState"] == "secure", (state["securityState"], state.get("securityStateIssueIds"),
+                                                tls)
+    assert not tls.get("certificateNetworkError"), tls["certificateNetworkError"]
+    assert tls.get("issuer") == common_name(TRUST_CA), tls
+    chain = [base64.b64decode(c) for c in tls.get("certificate", [])]
+    assert len(chain) >= 2 and chain[-1] == der(TRUST_CA), "the chain chromium verified doesn't end at the CA"
+    details = response.security_details() or {}
+    assert details.get("issuer") == common_name(TRUST_CA), details
+    assert "strict-transport-security" in response.headers, "private_ca: no HSTS header"
+    page.close()
+
+    port = urlsplit(BASE).port or 443
+    elsewhere = f"https://not-in-the-certificate.test:{port}/"
+    refusals = [
+        # A browser that never trusted the CA: the same server is an unknown authority.
+        (nss_home(tmp_path_factory.mktemp("home-without-the-ca"), None), (), BASE,
+         "ERR_CERT_AUTHORITY_INVALID"),
+        # Trusting the CA, under a name the certificate doesn't carry: the name is checked.
+        (session.home, (f"--host-resolver-rules=MAP not-in-the-certificate.test {urlsplit(BASE).hostname}",),
+         elsewhere, "ERR_CERT_COMMON_NAME_INVALID"),
+    ]
+    for home, args, url, error in refusals:
+        browser = launch(session.playwright, home, args)
+        try:
+            with pytest.raises(Error, match=error):
+                browser.new_context(ignore_https_errors=False).new_page().goto(url, timeout=STEP)
+        finally:
+            browser.close()
 
 
 def test_inline_plot_renders(session, notebook):

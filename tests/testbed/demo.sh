@@ -6,7 +6,15 @@
 #   DEMO_PORT (default 8888): the port published on 127.0.0.1 only.
 #   DEMO_NAME (default nbops-demo): the container's name.
 #   DEMO_EXTRA_PACKAGES (default none): more packages for the server's venv, comma-separated.
+#   TLS (default self_signed): notebook_tls_mode, self_signed or private_ca (`make demo TLS=private_ca`:
+#     a CA in .build/<name>/notebook-ca signs the server's certificate; trust that CA once).
+#     Switching an existing demo to the other mode converges it there (the certificate is re-issued).
 set -euo pipefail
+tls=${TLS:-self_signed}
+case "$tls" in
+  self_signed | private_ca) ;;
+  *) echo "TLS=$tls: TLS must be self_signed (the default) or private_ca" >&2; exit 2 ;;
+esac
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 name=${DEMO_NAME:-nbops-demo}
 port=${DEMO_PORT:-8888}
@@ -45,6 +53,11 @@ up() {
   (umask 077 && printf 'notebook_password: "%s"\n' "$(cat "$state/password")" >"$state/secrets.yml")
   printf 'notebook_extra_packages: %s\n' "$(python3 -c 'import json, sys; print(json.dumps([p for p in sys.argv[1].split(",") if p]))' "${DEMO_EXTRA_PACKAGES:-}")" \
     >"$state/vars.yml"
+  printf 'notebook_tls_mode: %s\n' "$tls" >>"$state/vars.yml"
+  # The CA (ca.pem, ca.key) is made there by the first converge; `make demo-down` removes it with $state.
+  if [ "$tls" = private_ca ]; then
+    printf 'notebook_tls_ca_cert: "%s"\n' "$state/notebook-ca/ca.pem" >>"$state/vars.yml"
+  fi
   cat >"$state/inventory.yml" <<INVENTORY
 notebooks:
   hosts:
@@ -64,6 +77,7 @@ INVENTORY
     || { tail -n 30 "$state/prepare.log"; exit 1; }
   say "deploying with nbops.jupyter.deploy (log: $state/deploy.log)"
   local rc=0
+  : >"$state/deploy.log"  # before tail follows it: not the last run's log, nor missing
   ANSIBLE_COLLECTIONS_PATH=$state/collections ANSIBLE_PIPELINING=true \
     ansible-playbook -i "$state/inventory.yml" -e "@$state/secrets.yml" -e "@$state/vars.yml" nbops.jupyter.deploy >"$state/deploy.log" 2>&1 &
   local pid=$!
@@ -74,12 +88,20 @@ INVENTORY
   if [ "$rc" -ne 0 ]; then tail -n 40 "$state/deploy.log"; say "deploy failed (exit $rc); log: $state/deploy.log"; exit 1; fi
 
   local fingerprint
-  fingerprint=$(docker exec "$name" openssl x509 -in /etc/jupyter-notebook/tls/live/cert.pem -noout -fingerprint -sha256 | sed 's/^.*=//')
-  docker exec "$name" cat /etc/jupyter-notebook/tls/live/cert.pem >"$state/cert.pem"
   echo
   echo "Jupyter Notebook is up:   https://127.0.0.1:$port/"
-  echo "Certificate SHA-256:      $fingerprint"
-  echo "                          (check it in the browser's certificate view, or trust $state/cert.pem)"
+  if [ "$tls" = private_ca ]; then
+    rm -f "$state/cert.pem"  # a self-signed certificate of an earlier run: no longer served
+    fingerprint=$(openssl x509 -in "$state/notebook-ca/ca.pem" -noout -fingerprint -sha256 | sed 's/^.*=//')
+    echo "Private CA:               $state/notebook-ca/ca.pem"
+    echo "CA SHA-256:               $fingerprint"
+    echo "                          (trust this CA once, as README.md \"A private CA: trust once\" shows; then no warning)"
+  else
+    fingerprint=$(docker exec "$name" openssl x509 -in /etc/jupyter-notebook/tls/live/cert.pem -noout -fingerprint -sha256 | sed 's/^.*=//')
+    docker exec "$name" cat /etc/jupyter-notebook/tls/live/cert.pem >"$state/cert.pem"
+    echo "Certificate SHA-256:      $fingerprint"
+    echo "                          (check it in the browser's certificate view, or trust $state/cert.pem)"
+  fi
   if $new_password; then
     echo "Password (shown once):    $(cat "$state/password")"
   else
