@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 
 from ._san import entries_from_names
+from . import _tls
 from ._tls import _PEM, _PUBKEY, _der_fingerprint
 
 
@@ -256,3 +257,90 @@ def _days_left(not_after: str) -> int:
     except ValueError:
         return 0
     return (end - datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)).days
+
+
+# Device (client) certificates. Each is self-signed and is its own trust anchor: the server
+# trusts exactly the allowed set, so removing one device refuses it on the next converge and
+# leaves every other device's certificate as it is (no CRL, which the server could not check).
+_DEVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def device_files(directory: str, name: str) -> dict:
+    return {kind: os.path.join(directory, f"{name}.{kind}") for kind in ("pem", "key", "p12")}
+
+
+def _device_current(files: dict, password: str, renew_days: int) -> bool:
+    if not all(os.path.isfile(path) for path in files.values()):
+        return False
+    found = _tls.inspect(files["pem"], files["key"], renew_days * 86400)
+    if found["state"] != "valid":
+        return False
+    opened = _run(["pkcs12", "-in", files["p12"], "-passin", "{pass}", "-nokeys", "-noout"], password)
+    return opened.returncode == 0
+
+
+def ensure_devices(directory: str, names: list[str], password: str, days: int, renew_days: int,
+                   check_mode: bool = False) -> dict:
+    """Device certificates for ``names`` in ``directory`` (PEM certificate, key, and PKCS#12
+    with ``password``), made when missing, expiring or when the PKCS#12 doesn't open with the
+    password; the files of devices no longer named are moved to ``revoked/``. Returns the
+    allowed certificates (PEM), and the names issued and revoked."""
+    for name in names:
+        if not _DEVICE.match(name):
+            raise CAError(f"notebook_tls_clients: {name!r} must be 1-64 letters, digits, '.', '_' or '-', "
+                          "starting with a letter or digit")
+    if len(set(names)) != len(names):
+        raise CAError("notebook_tls_clients: a name is given twice")
+    if names and not password:
+        raise CAError("notebook_tls_client_p12_password must be set to issue device certificates (PKCS#12 files)")
+    issued, revoked = [], []
+    # A device is what this code leaves: a .p12 beside its .pem (a CA kept in the same place is not one).
+    present = sorted({f[:-4] for f in os.listdir(directory) if f.endswith(".p12")
+                      and os.path.isfile(os.path.join(directory, f[:-4] + ".pem"))}) if os.path.isdir(directory) else []
+    if check_mode:
+        issued = [n for n in names if not _device_current(device_files(directory, n), password, renew_days)]
+        revoked = [n for n in present if n not in names]
+        # The certificates that would stay, so a converged host's trust file predicts no change.
+        kept = [_read(device_files(directory, n)["pem"]) for n in names if n not in issued]
+        return {"issued": issued, "revoked": revoked, "certificates": kept}
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    with open(os.path.join(directory, ".nbops-clients.lock"), "a", encoding="ascii") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name in names:
+            files = device_files(directory, name)
+            if not _device_current(files, password, renew_days):
+                _make_device(files, name, password, days)
+                issued.append(name)
+        for name in present:
+            if name not in names:
+                os.makedirs(os.path.join(directory, "revoked"), mode=0o700, exist_ok=True)
+                for path in device_files(directory, name).values():
+                    if os.path.exists(path):
+                        os.replace(path, os.path.join(directory, "revoked", os.path.basename(path)))
+                revoked.append(name)
+        certificates = [_read(device_files(directory, name)["pem"]) for name in names]
+    return {"issued": issued, "revoked": revoked, "certificates": certificates}
+
+
+def _make_device(files: dict, name: str, password: str, days: int) -> None:
+    old_umask = os.umask(0o077)
+    tmp = {kind: f"{path}.{secrets.token_hex(4)}.tmp" for kind, path in files.items()}
+    try:
+        made = _run(["req", "-x509", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-sha256",
+                     "-days", str(days), "-subj", "/CN=" + name, "-keyout", tmp["key"], "-out", tmp["pem"],
+                     "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
+                     "-addext", "extendedKeyUsage=clientAuth", "-addext", "subjectKeyIdentifier=hash"])
+        if made.returncode != 0:
+            raise RuntimeError(f"openssl req -x509 failed: {made.stderr.strip()[-300:]}")
+        exported = _run(["pkcs12", "-export", "-inkey", tmp["key"], "-in", tmp["pem"], "-name", name,
+                         "-passout", "{pass}", "-out", tmp["p12"]], password)
+        if exported.returncode != 0:
+            raise RuntimeError(f"openssl pkcs12 -export failed: {exported.stderr.strip()[-300:]}")
+        os.chmod(tmp["pem"], 0o644)
+        for kind in ("key", "p12", "pem"):
+            os.replace(tmp[kind], files[kind])
+    finally:
+        os.umask(old_umask)
+        for path in tmp.values():
+            if os.path.exists(path):
+                os.unlink(path)

@@ -107,8 +107,9 @@ def service_state(service: str) -> dict:
     return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
 
 
-def _get(url: str, path_suffix: str, timeout: float) -> tuple[int, bytes, bytes | None]:
-    """(status, body, DER of the certificate presented, or None over plain HTTP)."""
+def _get(url: str, path_suffix: str, timeout: float, client: tuple[str, str] | None = None) -> tuple[int, bytes, bytes | None]:
+    """(status, body, DER of the certificate presented, or None over plain HTTP). ``client``:
+    the (certificate, key) to present to a server that asks for client certificates."""
     parts = urlsplit(url)
     host = parts.hostname or "127.0.0.1"
     if parts.scheme == "https":
@@ -117,6 +118,8 @@ def _get(url: str, path_suffix: str, timeout: float) -> tuple[int, bytes, bytes 
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+        if client:
+            context.load_cert_chain(*client)
         conn = http.client.HTTPSConnection(host, parts.port or 443, timeout=timeout, context=context)
     else:
         conn = http.client.HTTPConnection(host, parts.port or 80, timeout=timeout)
@@ -135,7 +138,8 @@ def _der_fingerprint(der: bytes) -> str:
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
-def check_once(url: str, service: str, port: int, cert: str | None, version: str | None) -> tuple[bool, str, dict]:
+def check_once(url: str, service: str, port: int, cert: str | None, version: str | None,
+               client: tuple[str, str] | None = None) -> tuple[bool, str, dict]:
     """One round of every check: (passed, what failed first, what was seen)."""
     seen: dict = {}
     state = service_state(service)
@@ -149,8 +153,8 @@ def check_once(url: str, service: str, port: int, cert: str | None, version: str
     if not owns_port(pid, port, listening):
         return False, f"port {port} is held by {_holder(port, listening, pid)}, not by {service} (PID {pid})", seen
     try:
-        status, body, der = _get(url, "", 5)
-        anonymous, _body, _der = _get(url, "/status", 5)
+        status, body, der = _get(url, "", 5, client)
+        anonymous, _body, _der = _get(url, "/status", 5, client)
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
         return False, f"{url}: {exc}", seen
     seen.update(status=status, anonymous_status=anonymous)
@@ -171,11 +175,12 @@ def check_once(url: str, service: str, port: int, cert: str | None, version: str
     return True, "", seen
 
 
-def wait(url: str, service: str, port: int, cert: str | None, version: str | None, timeout: float, delay: float) -> dict:
+def wait(url: str, service: str, port: int, cert: str | None, version: str | None, timeout: float, delay: float,
+         client: tuple[str, str] | None = None) -> dict:
     start = time.monotonic()
     held = ""
     while True:
-        passed, problem, seen = check_once(url, service, port, cert, version)
+        passed, problem, seen = check_once(url, service, port, cert, version, client)
         # A unit that crash-loops because another process holds its port is "activating" most of
         # the time: the holder, once seen, is what the failure must name.
         held = problem if " is held by " in problem else held

@@ -109,10 +109,10 @@ def _days_between(start: str, end: str) -> int:
 
 
 def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int, valid_days: int | None = None,
-                    ca_fingerprint: str | None = None) -> list[str]:
+                    ca_fingerprint: str | None = None, any_issuer: bool = False) -> list[str]:
     """Why the role's certificate must be made again; empty when the deployed one will do.
     Without ``ca_fingerprint`` it must be self-signed; with it, issued by that CA (whose
-    certificate the live chain carries)."""
+    certificate the live chain carries); with ``any_issuer`` (ACME), either."""
     state = found["state"]
     reasons = {
         "missing": ["certificate or key missing"],
@@ -127,6 +127,8 @@ def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int,
             reasons.append("key type changed")
         if valid_days is not None and found.get("lifetime_days", 0) > valid_days:
             reasons.append("lives longer than notebook_tls_valid_days")
+        if any_issuer:
+            return reasons
         if ca_fingerprint is None and found.get("self_issued") is False:
             reasons.append("not self-signed")
         if ca_fingerprint is not None and ca_fingerprint.upper() not in found.get("chain_fingerprints", [])[1:]:
@@ -274,3 +276,41 @@ def install_signed(directory: str, certificate: str, gid: int) -> str:
     generation = install_provided(directory, certificate, private_key, gid)
     shutil.rmtree(os.path.join(directory, "request"), ignore_errors=True)
     return generation
+
+
+def inspect_client(directory: str, renew_seconds: int) -> dict:
+    """The host's own client certificate in ``directory`` (the health gate's, under mutual TLS):
+    its state as ``inspect`` gives it, and the certificate (public) when one is there."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    found = inspect(cert, key, renew_seconds)
+    answer = {"state": found["state"], "pem": ""}
+    if found["state"] in ("valid", "expiring"):
+        with open(cert, encoding="ascii") as fh:
+            answer["pem"] = fh.read()
+    return answer
+
+
+def make_client(directory: str, common_name: str, days: int) -> str:
+    """A root-only key and a self-signed client certificate (clientAuth) in ``directory``,
+    replacing what is there; returns the certificate. The server trusts it as one more device:
+    the health gate on the host presents it."""
+    old_umask = os.umask(0o077)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        os.chown(directory, 0, 0)
+        os.chmod(directory, 0o700)
+        stamp = secrets.token_hex(4)
+        key, cert = os.path.join(directory, f".key.{stamp}"), os.path.join(directory, f".cert.{stamp}")
+        proc = _openssl("req", "-x509", "-nodes", "-sha256", *_key_args("ecdsa", 0), "-keyout", key, "-out", cert,
+                        "-days", str(days), "-subj", "/CN=" + common_name[:64].replace("/", "\\/"),
+                        "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
+                        "-addext", "extendedKeyUsage=clientAuth")
+        if proc.returncode != 0:
+            raise RuntimeError(f"openssl req failed: {proc.stderr.strip()[-500:]}")
+        os.chmod(cert, 0o644)
+        os.replace(key, os.path.join(directory, "key.pem"))
+        os.replace(cert, os.path.join(directory, "cert.pem"))
+    finally:
+        os.umask(old_umask)
+    with open(os.path.join(directory, "cert.pem"), encoding="ascii") as fh:
+        return fh.read()

@@ -11,14 +11,14 @@ short_description: Check or make a private certificate authority with openssl, o
 version_added: 0.3.0
 author: nbops.jupyter contributors (@nbops)
 description:
-  - Meant to run on the controller (C(delegate_to: localhost)), once per play.
+  - Meant to run on the controller (C(delegate_to) set to C(localhost)), once per play.
   - When O(cert) and O(key) both exist, checks them, and changes nothing. The certificate must be
     one CA certificate (C(CA:TRUE), C(keyCertSign)), not expiring within a day; the key must be
     readable by its owner only, open with O(passphrase) and match the certificate.
   - When both are missing, makes an ECDSA P-256 or RSA key (encrypted with AES-256 when
     O(passphrase) is given) and a self-signed CA certificate, optionally with X.509 name
     constraints. Two plays that do this at once make one CA (a lock beside the key).
-  - When only one of them exists, fails: it never replaces half of a CA.
+  - When only one of them exists, fails; it never replaces half of a CA.
   - The passphrase reaches openssl through a pipe, never through its arguments.
 options:
   cert:

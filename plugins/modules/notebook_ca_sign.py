@@ -11,7 +11,7 @@ short_description: Sign the hosts' certificate requests with a private CA, on th
 version_added: 0.3.0
 author: nbops.jupyter contributors (@nbops)
 description:
-  - Meant to run on the controller (C(delegate_to: localhost)) once for a play's hosts, with the
+  - Meant to run on the controller (C(delegate_to) set to C(localhost)) once for a play's hosts, with the
     requests that P(nbops.jupyter.notebook_certificate#module) made on them (O(requests)).
   - Each certificate carries the names given here, not the ones a request asks for, as
     subjectAltNames, with C(serverAuth), C(CA:FALSE) and a critical keyUsage. Names outside the
@@ -37,7 +37,7 @@ options:
     type: list
     elements: dict
     required: true
-    options:
+    suboptions:
       name:
         description: The host (the key of RV(certificates)).
         type: str

@@ -21,6 +21,9 @@ description:
     (RV(csr)) for P(nbops.jupyter.notebook_ca_sign#module) on the controller.
   - With O(provider=signed), puts O(certificate) (signed for the waiting request) live with the
     request's key.
+  - With O(provider=client), keeps or makes the host's own client certificate (self-signed,
+    C(clientAuth), key readable by root only) in O(path), for the health gate of a server that asks
+    for client certificates; returns it (RV(certificate)).
   - With O(provider=provided), puts O(certificate) and O(private_key) (checked on the controller
     before, for example with P(nbops.jupyter.tls_pair#filter)) live together, unless the live
     pair is already this one.
@@ -38,7 +41,7 @@ options:
   provider:
     description: Where the certificate comes from.
     type: str
-    choices: [self_signed, request, signed, provided]
+    choices: [self_signed, request, signed, provided, client]
     default: self_signed
   names:
     description: With O(provider=self_signed) or V(request), DNS names and IP addresses for the subjectAltName.
@@ -125,6 +128,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+certificate:
+  description: With O(provider=client), the client certificate (PEM, public).
+  returned: with O(provider=client), not in check mode when one would be made
+  type: str
 csr:
   description: With O(provider=request), the certificate signing request (PEM) when one was made.
   returned: when a certificate is needed, not in check mode
@@ -172,7 +179,7 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            "provider": {"type": "str", "choices": ["self_signed", "request", "signed", "provided"], "default": "self_signed"},
+            "provider": {"type": "str", "choices": ["self_signed", "request", "signed", "provided", "client"], "default": "self_signed"},
             "names": {"type": "list", "elements": "str"},
             "common_name": {"type": "str"},
             "ca_fingerprint": {"type": "str"},
@@ -186,6 +193,7 @@ def main():
             "lock_dir": {"type": "path", "default": "/run/nbops-jupyter"},
         },
         required_if=[("provider", "self_signed", ("names", "common_name")),
+                     ("provider", "client", ("common_name",)),
                      ("provider", "request", ("names", "common_name", "ca_fingerprint")),
                      ("provider", "signed", ("certificate",)),
                      ("provider", "provided", ("certificate", "private_key"))],
@@ -203,7 +211,9 @@ def main():
             module.fail_json(msg=f"group {params['group']} does not exist")
         gid = 0
     try:
-        tls_dir = walker.open_dir(directory) if os.path.isdir(directory) or not module.check_mode else None
+        # The health gate's own client certificate lives in a root-only directory made here.
+        create = (0, 0, 0o700) if params["provider"] == "client" else None
+        tls_dir = walker.open_dir(directory, create=create) if os.path.isdir(directory) or not module.check_mode else None
         if tls_dir is not None:
             try:
                 if not _safepath.trusted(os.fstat(tls_dir)):
@@ -216,6 +226,14 @@ def main():
             os.close(lock_dir)
             fcntl.flock(lock, fcntl.LOCK_EX)
         csr = None
+        if params["provider"] == "client":
+            found = _tls.inspect_client(directory, params["renew_days"] * 86400)
+            reasons = [] if found["state"] == "valid" else [f"client certificate {found['state']}"]
+            pem = found["pem"]
+            if reasons and not module.check_mode:
+                pem = _tls.make_client(directory, params["common_name"], params["valid_days"])
+            module.exit_json(changed=bool(reasons), reasons=reasons, certificate=pem,
+                             cert=os.path.join(directory, "cert.pem"), key=os.path.join(directory, "key.pem"))
         if params["provider"] == "provided":
             reasons = provided(module, directory, gid)
         elif params["provider"] == "request":

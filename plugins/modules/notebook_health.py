@@ -49,6 +49,12 @@ options:
     description: Seconds between two rounds of checks.
     type: float
     default: 0.25
+  client_cert:
+    description: A client certificate to present, for a server that asks for one (mutual TLS).
+    type: path
+  client_key:
+    description: The key of O(client_cert).
+    type: path
 attributes:
   platform:
     support: full
@@ -111,11 +117,16 @@ def main():
             "version": {"type": "str", "default": ""},
             "timeout": {"type": "int", "default": 60},
             "delay": {"type": "float", "default": 0.25},
+            "client_cert": {"type": "path"},
+            "client_key": {"type": "path"},
         },
+        required_together=[("client_cert", "client_key")],
         supports_check_mode=True,
     )
     p = module.params
-    result = _health.wait(p["url"], p["service"], p["port"], p["cert"], p["version"] or None, p["timeout"], p["delay"])
+    client = (p["client_cert"], p["client_key"]) if p["client_cert"] else None
+    result = _health.wait(p["url"], p["service"], p["port"], p["cert"], p["version"] or None, p["timeout"], p["delay"],
+                          client)
     passed, problem = result.pop("passed"), result.pop("problem")
     if not passed:
         journal = _health.journal(p["service"])

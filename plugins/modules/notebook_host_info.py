@@ -194,6 +194,46 @@ options:
           - The SHA-256 fingerprint of the private CA that must have issued it (its certificate in the
             chain); without it, the certificate must be self-signed.
         type: str
+      client_dir:
+        description: With mutual TLS, the directory of the host's own client certificate (C(tls.client) in the answer).
+        type: path
+  acme:
+    description: With certificates from an ACME directory, certbot's lineage to inspect.
+    type: dict
+    suboptions:
+      name:
+        description: certbot's name for the lineage.
+        type: str
+        required: true
+      names:
+        description: The names the certificate must carry.
+        type: list
+        elements: str
+        required: true
+      directory:
+        description: The ACME directory it must come from.
+        type: str
+        required: true
+      key_type:
+        description: The key type it must have.
+        type: str
+        choices: [ecdsa, rsa]
+        default: ecdsa
+      rsa_bits:
+        description: The RSA key size with O(acme.key_type=rsa).
+        type: int
+        default: 3072
+      renew_days:
+        description: A certificate that expires within this many days is a reason to ask again.
+        type: int
+        default: 30
+      live_cert:
+        description: The certificate the server serves (compared with certbot's current one).
+        type: path
+        required: true
+      ca_pem:
+        description: The CA (PEM) that signs the directory's own HTTPS certificate, to trust when checking that the directory answers.
+        type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -286,13 +326,21 @@ tls:
       and with O(tls.names) C(reasons) to make it again.
   returned: when O(tls) is given
   type: dict
+acme:
+  description:
+    - C(state), C(reasons) to ask the directory again (and, when there are some, C(directory_problem) and
+      C(unresolved) names), C(names), C(not_after), C(deploy_needed)
+      (the live pair is not certbot's current one) and C(renewal) (C(timer_active), C(timer_enabled),
+      C(last_failed), C(last_run), C(last_status) of certbot's unattended renewals).
+  returned: when O(acme) is given
+  type: dict
 """
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nbops.jupyter.plugins.module_utils import _host, _safepath, _tls, _venv
+from ansible_collections.nbops.jupyter.plugins.module_utils import _acme, _host, _safepath, _tls, _venv
 
 _PATH = {
     "path": {"type": "path", "required": True},
@@ -360,6 +408,17 @@ def main():
                 "rsa_bits": {"type": "int", "default": 3072},
                 "valid_days": {"type": "int"},
                 "ca_fingerprint": {"type": "str"},
+                "client_dir": {"type": "path"},
+            }},
+            "acme": {"type": "dict", "options": {
+                "name": {"type": "str", "required": True},
+                "names": {"type": "list", "elements": "str", "required": True},
+                "directory": {"type": "str", "required": True},
+                "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
+                "rsa_bits": {"type": "int", "default": 3072},
+                "renew_days": {"type": "int", "default": 30},
+                "live_cert": {"type": "path", "required": True},
+                "ca_pem": {"type": "str"},
             }},
         },
         supports_check_mode=True,
@@ -388,8 +447,16 @@ def main():
             if tls["names"] is not None:
                 answer["tls"]["reasons"] = _tls.renewal_reasons(answer["tls"], tls["names"], tls["key_type"], tls["rsa_bits"],
                                                                 tls["valid_days"], tls["ca_fingerprint"])
+            if tls["client_dir"]:
+                answer["tls"]["client"] = _tls.inspect_client(tls["client_dir"], tls["renew_days"] * 86400)
+        if p["acme"]:
+            answer["acme"] = _acme.inspect(**p["acme"])
     except (ValueError, _safepath.UnsafePath) as exc:
         module.fail_json(msg=str(exc))
+    if p["acme"] and answer["acme"]["renewal"]["last_failed"]:
+        renewal = answer["acme"]["renewal"]
+        module.warn(f"certbot's last unattended renewal failed ({renewal['last_run']}, status {renewal['last_status']}): "
+                    "see journalctl -u certbot.service")
     if answer["stray_config"]["not_read"]:
         module.warn("Jupyter config outside the role's directory, which this server does not read (other Jupyter "
                     "installs may): " + ", ".join(answer["stray_config"]["not_read"]))

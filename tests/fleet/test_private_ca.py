@@ -65,6 +65,70 @@ def test_one_ca_signed_every_host(tmp_path):
     print(f"\n[figure] private CA: {len(HOSTS)} hosts signed by one CA, strict verification against it alone")
 
 
+def handshake(host: str, cert: Path | None = None) -> bool:
+    """A TLS 1.2 handshake with the host's server (inside the container, as a client on the host
+    would), with or without a client certificate. TLS 1.2, because under 1.3 a refusal comes only
+    after the client finished its side of the handshake."""
+    args = ["openssl", "s_client", "-connect", "127.0.0.1:8888", "-tls1_2", "-servername", "localhost"]
+    if cert:
+        subprocess.run(["docker", "cp", str(cert.with_suffix(".pem")), f"{host}:/root/device.pem"], check=True)
+        subprocess.run(["docker", "cp", str(cert.with_suffix(".key")), f"{host}:/root/device.key"], check=True)
+        args += ["-cert", "/root/device.pem", "-key", "/root/device.key"]
+    out = subprocess.run(["docker", "exec", host, *args], input="Q\n", capture_output=True, text=True, timeout=30, check=False)
+    return out.returncode == 0 and "Cipher is" in out.stdout and "New, (NONE)" not in out.stdout
+
+
+def published(host: str) -> str:
+    return subprocess.run(["docker", "port", host, "8888/tcp"], capture_output=True, text=True,
+                          check=True).stdout.split()[0]
+
+
+def test_client_certificates_devices_in_and_a_removed_one_out(tmp_path):
+    """Mutual TLS on top of the private CA: no certificate, no handshake; a device the role issued
+    logs in and runs code (the password still asked); a device removed from the list is refused
+    after the next converge, the other keeps working, and the health gate (which presents the
+    host's own certificate) passed every restart."""
+    from nbclient import NotebookClient  # pylint: disable=import-outside-toplevel
+
+    devices = tmp_path / "devices"
+    mtls = {"notebook_tls_clients": [{"name": "laptop-ada"}, {"name": "tablet-bob"}],
+            "notebook_tls_clients_dir": str(devices), "notebook_tls_client_p12_password": "device-p12-Pa55"}
+    rc, output = run_playbook(PLAYBOOK, mtls, timeout=900)
+    assert rc == 0, output[-4000:]
+    ada, bob = devices / "laptop-ada", devices / "tablet-bob"
+    for name in ("laptop-ada", "tablet-bob"):
+        assert (devices / f"{name}.p12").stat().st_mode & 0o777 == 0o600
+        assert (devices / f"{name}.key").stat().st_mode & 0o777 == 0o600
+        opened = subprocess.run(["openssl", "pkcs12", "-in", str(devices / f"{name}.p12"), "-passin", "pass:device-p12-Pa55",
+                                 "-nokeys", "-noout"], capture_output=True, check=False)
+        assert opened.returncode == 0, f"{name}.p12 does not open with its password"
+    password = os.environ.get("NB_PASSWORD", "molecule-ca-Pa55")
+    for host in HOSTS:
+        assert not handshake(host), f"{host} completed a handshake without a client certificate"
+        assert handshake(host, ada) and handshake(host, bob)
+        client = NotebookClient(f"https://{published(host)}/", CA, client_cert=(str(ada) + ".pem", str(ada) + ".key"))
+        assert client.login("not-the-password").status_code != 302, "a device certificate must not replace the password"
+        client = NotebookClient(f"https://{published(host)}/", CA, client_cert=(str(ada) + ".pem", str(ada) + ".key"))
+        assert client.login(password).status_code == 302
+        kernel = client.start_kernel()
+        assert client.execute(kernel, "print(6 * 7)").stdout.strip() == "42"
+        client.delete_kernel(kernel)
+    rc, output = run_playbook(PLAYBOOK, {**mtls, "notebook_tls_clients": [{"name": "laptop-ada"}]}, timeout=900)
+    assert rc == 0, output[-4000:]
+    assert (devices / "revoked" / "tablet-bob.pem").exists() and not bob.with_suffix(".pem").exists()
+    for host in HOSTS:
+        assert not handshake(host, devices / "revoked" / "tablet-bob"), f"{host} still accepts the removed device"
+        assert handshake(host, ada), f"{host} refused the device that stays"
+    rc, output = run_playbook(PLAYBOOK, {**mtls, "notebook_tls_clients": [{"name": "laptop-ada"}]}, timeout=900)
+    assert rc == 0 and set(recap_changed(output).values()) == {0}, output[-3000:]
+    # Mutual TLS off again for the tests after this one.
+    rc, output = run_playbook(PLAYBOOK, {}, timeout=900)
+    assert rc == 0, output[-4000:]
+    for host in HOSTS:
+        assert handshake(host)
+    print(f"\n[figure] mutual TLS: {len(HOSTS)} hosts refuse no certificate and a removed device, accept the issued one")
+
+
 def test_a_new_ca_reissues_every_host_and_devices_with_both_cas_keep_trusting(tmp_path):
     new = tmp_path / "new-ca"
     before = {host: served(host) for host in HOSTS}

@@ -25,14 +25,18 @@ class Execution:
 
 
 class NotebookClient:
-    def __init__(self, base_url: str, ca_file: str | None, timeout: float = 30.0):
+    def __init__(self, base_url: str, ca_file: str | None, timeout: float = 30.0,
+                 client_cert: tuple[str, str] | None = None):
         self.base_url = base_url.rstrip("/") + "/"
         self.ca_file = ca_file
         self.timeout = timeout
+        # (certificate, key) to present to a server that asks for client certificates.
+        self.client_cert = client_cert
         self.session = requests.Session()
         # Else REQUESTS_CA_BUNDLE from the environment silently replaces `verify`.
         self.session.trust_env = False
         self.session.verify = ca_file if ca_file else False
+        self.session.cert = client_cert
 
     # -- HTTP -------------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -95,6 +99,8 @@ class NotebookClient:
         ws_url = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}{parts.path}api/kernels/{kernel_id}/channels"
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.session.cookies)
         sslopt = {"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": self.ca_file} if self.ca_file else {"cert_reqs": ssl.CERT_NONE}
+        if self.client_cert:
+            sslopt.update(certfile=self.client_cert[0], keyfile=self.client_cert[1])
         ws = websocket.create_connection(ws_url, cookie=cookie, sslopt=sslopt, timeout=timeout)
         session_id = uuid.uuid4().hex
         msg_id = uuid.uuid4().hex

@@ -187,6 +187,7 @@ def test_new_password_logs_out_old_sessions(server, host):
 
 
 HASH = "argon2:$argon2id$v=19$m=10240,t=10,p=8$bmJvcHMtdGVzdC1zYWx0$Vt0rQ9bqfj2x0T1fBSuiJ8WSNfrgr0Mz1dQ8e8XTqnA"
+_ACME = {"notebook_tls_mode": "acme", "notebook_acme_terms_agreed": True}
 BAD_INPUTS = [
     ({"notebook_password": ""}, "notebook_password"),
     ({"notebook_password_hash": "argon2:$argon2id$v=19$m=10240,t=10,p=8$c2FsdA$aGFzaA"}, "notebook_password"),
@@ -236,6 +237,19 @@ BAD_INPUTS = [
     ({"notebook_user": "alice"}, "notebook_user"),
     ({"notebook_group": "users"}, "notebook_group"),
     ({"notebook_home": "/srv/alice-data"}, "notebook_home"),
+    # ACME: refused on the controller, or by the host reader before anything changes.
+    ({"notebook_tls_mode": "acme"}, "notebook_acme_terms_agreed"),
+    ({**_ACME, "notebook_acme_directory": "http://acme.example.org/directory"}, "notebook_acme_directory"),
+    ({**_ACME, "notebook_acme_directory": "https://127.0.0.1:9/directory"}, "notebook_acme_directory"),
+    ({**_ACME, "notebook_acme_eab_kid": "kid-1"}, "notebook_acme_eab_hmac_key"),
+    ({**_ACME, "notebook_acme_eab_kid": "kid-1", "notebook_acme_eab_hmac_key": "not a key!"}, "notebook_acme_eab_hmac_key"),
+    ({**_ACME, "notebook_tls_extra_names": ["localhost"]}, "notebook_tls_extra_names"),
+    ({**_ACME, "notebook_tls_extra_names": ["nb.does-not-resolve.invalid"]}, "notebook_tls_extra_names"),
+    ({**_ACME, "notebook_acme_http_port": 0}, "notebook_acme_http_port"),
+    # Client certificates.
+    ({"notebook_tls_clients": [{"name": "../laptop"}], "notebook_tls_client_p12_password": "device-Pa55"}, "notebook_tls_clients"),
+    ({"notebook_tls_clients": [{"name": "laptop-ada"}]}, "notebook_tls_client_p12_password"),
+    ({"notebook_tls_client_ca": "/nonexistent/clients-ca.pem"}, "notebook_tls_client_ca"),
 ]
 
 

@@ -213,3 +213,57 @@ def test_plays_making_and_signing_at_once_make_one_ca_and_distinct_serials(tmp_p
                                    text=True, check=True).stdout)
     assert len(serials) == 8
     assert sorted(os.listdir(tmp_path / "ca")) == [".nbops-ca.lock", "ca.key", "ca.pem"]
+
+
+def test_device_certificates_are_issued_kept_and_a_removed_one_revoked(tmp_path):
+    directory = str(tmp_path / "devices")
+    first = _ca.ensure_devices(directory, ["laptop-ada", "tablet-bob"], "p12-password", 365, 30)
+    assert first["issued"] == ["laptop-ada", "tablet-bob"] and first["revoked"] == [] and len(first["certificates"]) == 2
+    for name in ("laptop-ada", "tablet-bob"):
+        files = _ca.device_files(directory, name)
+        assert os.stat(files["key"]).st_mode & 0o777 == 0o600 and os.stat(files["p12"]).st_mode & 0o777 == 0o600
+        text = subprocess.run(["openssl", "x509", "-in", files["pem"], "-noout", "-text"], capture_output=True, text=True,
+                              check=True).stdout
+        assert "TLS Web Client Authentication" in text and "CA:FALSE" in text
+        assert subprocess.run(["openssl", "pkcs12", "-in", files["p12"], "-passin", "pass:p12-password", "-nokeys", "-noout"],
+                              capture_output=True, check=False).returncode == 0
+    again = _ca.ensure_devices(directory, ["laptop-ada", "tablet-bob"], "p12-password", 365, 30)
+    assert again["issued"] == [] and again["certificates"] == first["certificates"]
+    predicted = _ca.ensure_devices(directory, ["laptop-ada"], "p12-password", 365, 30, check_mode=True)
+    assert predicted == {"issued": [], "revoked": ["tablet-bob"], "certificates": first["certificates"][:1]}
+    assert os.path.exists(_ca.device_files(directory, "tablet-bob")["pem"])
+    removed = _ca.ensure_devices(directory, ["laptop-ada"], "p12-password", 365, 30)
+    assert removed["revoked"] == ["tablet-bob"] and removed["certificates"] == first["certificates"][:1]
+    assert sorted(os.listdir(os.path.join(directory, "revoked"))) == ["tablet-bob.key", "tablet-bob.p12", "tablet-bob.pem"]
+    # Another password: the PKCS#12 files are made again (the old password no longer opens them).
+    assert _ca.ensure_devices(directory, ["laptop-ada"], "new-password", 365, 30)["issued"] == ["laptop-ada"]
+
+
+def test_the_p12_password_never_reaches_openssls_arguments(tmp_path, monkeypatch):
+    seen = []
+    real = subprocess.run
+
+    def spy(args, *a, **kw):
+        seen.append(list(args))
+        return real(args, *a, **kw)
+
+    monkeypatch.setattr(_ca.subprocess, "run", spy)
+    _ca.ensure_devices(str(tmp_path / "d"), ["laptop-ada"], "p12-s3cret", 365, 30)
+    assert not any("p12-s3cret" in arg for args in seen for arg in args)
+
+
+@pytest.mark.parametrize("names, password, message", [
+    (["../escape"], "pw", "notebook_tls_clients"),
+    (["ada", "ada"], "pw", "given twice"),
+    (["ada"], "", "notebook_tls_client_p12_password"),
+])
+def test_bad_device_input_is_refused_and_nothing_is_made(tmp_path, names, password, message):
+    with pytest.raises(_ca.CAError, match=message):
+        _ca.ensure_devices(str(tmp_path / "d"), names, password, 365, 30)
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_ca_in_the_same_place_is_not_taken_for_a_device(tmp_path):
+    cert, key, _info = make_ca(tmp_path)
+    _ca.ensure_devices(os.path.dirname(cert), [], "", 365, 30)
+    assert os.path.exists(cert) and os.path.exists(key)
