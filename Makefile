@@ -5,10 +5,10 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 COLLECTIONS := $(CURDIR)/.build/collections
-SCENARIOS ?= default alternative upgrade ca resilience
+SCENARIOS ?= default alternative upgrade ca acme resilience
 # make test runs the scenarios in parallel lanes (each lane one scenario after the other): the
 # disruptive resilience scenario alone, the others beside it. Each scenario runs both platforms.
-LANES ?= 'resilience' 'default alternative upgrade ca'
+LANES ?= 'resilience acme' 'default alternative upgrade ca'
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
