@@ -199,3 +199,45 @@ def service(name: str, restart_files: list[str]) -> dict:
                 continue
     answer.update(restart_pending=bool(reasons), restart_reasons=reasons)
     return answer
+
+
+_UNIT_ENV = re.compile(r"^Environment=(JUPYTER_CONFIG_DIR|HOME)=(\S+)$", re.M)
+
+
+def instances(unit_dir: str = "/etc/systemd/system") -> list[dict]:
+    """The servers this role runs on the host, read from their units (the role's units set
+    JUPYTER_CONFIG_DIR) and configs: service, config dir, venv, home, root dir, user, port. What
+    two instances must never share is compared against this list."""
+    found = []
+    for unit in sorted(glob.glob(os.path.join(unit_dir, "*.service"))):
+        try:
+            with open(unit, encoding="utf-8") as fh:
+                text = fh.read(65536)
+        except (OSError, UnicodeDecodeError):
+            continue
+        env = dict(_UNIT_ENV.findall(text))
+        start = re.search(r"^ExecStart=(\S+)/bin/jupyter-notebook$", text, re.M)
+        if "JUPYTER_CONFIG_DIR" not in env or not start:
+            continue
+        fields = {key: (re.search(rf"^{key}=(\S+)$", text, re.M) or [None, ""])[1] for key in ("User", "WorkingDirectory")}
+        config_dir = env["JUPYTER_CONFIG_DIR"]
+        found.append({
+            "service": os.path.basename(unit)[: -len(".service")],
+            "config_dir": config_dir,
+            "venv": start.group(1),
+            "home": env.get("HOME", ""),
+            "root_dir": fields["WorkingDirectory"],
+            "user": fields["User"],
+            "port": _configured_port(config_dir),
+        })
+    return found
+
+
+def _configured_port(config_dir: str) -> int:
+    for name, section in (("jupyter_server_config.json", "ServerApp"), ("jupyter_notebook_config.json", "NotebookApp")):
+        try:
+            with open(os.path.join(config_dir, name), encoding="utf-8") as fh:
+                return int(json.load(fh).get(section, {}).get("port", 0))
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+    return 0

@@ -319,6 +319,13 @@ fail2ban:
   description: C(active), C(enabled) (of its unit) and C(jails), the jails it runs (null when it doesn't answer).
   returned: when O(fail2ban) is true
   type: dict
+instances:
+  description:
+    - The servers this collection runs on the host, read from their units and configs - C(service),
+      C(config_dir), C(venv), C(home), C(root_dir), C(user) and C(port) of each.
+  returned: always
+  type: list
+  elements: dict
 tls:
   description:
     - C(state) (missing, unreadable, mismatch, expiring, valid), C(key_type), C(key_bits),
@@ -432,6 +439,7 @@ def main():
             "account": _host.account(**p["account"]),
             "paths_to_fix": paths_to_fix(p["paths"]),
             "owners": _host.owners(p["owners"]),
+            "instances": _host.instances(),
             "stray_config": _host.stray_config(p["stray_config_dirs"], venv["path"].rstrip("/")),
             "rendered": {item["dest"]: _host.rendered(item["dest"], item["owner"], item["group"], item["mode"])
                          for item in p["rendered"]},

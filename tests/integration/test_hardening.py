@@ -74,16 +74,20 @@ def test_a_clean_shutdown_comes_back(server, host, paths):
 
 
 def test_the_health_gate_names_another_server_on_the_port(server, host, paths):
-    """A renamed service: the old unit still holds the port and answers /api; the new one can't
-    bind. The gate must fail, naming the process that holds the port, not pass on its 200."""
-    renamed = "nbops-renamed"
+    """Another process holds the port while the server is down (here a plain HTTP server as
+    root): the restarted server can't bind. The gate must fail naming the process that holds
+    the port, not pass on an answer from it. (Another instance of this role on the same port is
+    refused before any change: test_instances.py.)"""
+    squatter = "nbops-squatter"
+    sh(host, f"systemctl stop {paths['service']} && systemd-run --unit {squatter} "
+             f"python3 -m http.server {server['port']} --bind 0.0.0.0 && sleep 1")
     try:
-        run = converge(host, {"notebook_service_name": renamed, "notebook_health_timeout": 15}, timeout=600)
+        pid = sh(host, f"systemctl show -p MainPID --value {squatter}").strip()
+        run = converge(host, {"notebook_health_timeout": 15}, timeout=600)
         assert run.rc != 0, run.output[-3000:]
-        assert f"is held by PID {_main_pid(host, paths['service'])} ({paths['service']}.service)" in run.output, run.output[-3000:]
+        assert f"is held by PID {pid} ({squatter}.service)" in run.output, run.output[-3000:]
     finally:
-        sh(host, f"systemctl disable --now {renamed} 2>/dev/null; rm -f /etc/systemd/system/{renamed}.service; "
-                 f"systemctl daemon-reload; systemctl reset-failed {renamed} 2>/dev/null; true")
+        sh(host, f"systemctl stop {squatter} 2>/dev/null; systemctl reset-failed {squatter} 2>/dev/null; true")
     assert converge(host).rc == 0
     NotebookClient(server["url"], server["ca"]).wait_until_up()
 

@@ -196,3 +196,24 @@ def test_an_inactive_service_owes_no_restart(tmp_path, monkeypatch):
     (tmp_path / "config.json").touch()
     answer = _host.service("jupyter-notebook", [str(tmp_path / "config.json")])
     assert answer == {"active": False, "enabled": True, "main_pid": 0, "restart_pending": False, "restart_reasons": []}
+
+
+def test_instances_are_read_from_the_roles_units_and_configs(tmp_path):
+    """Each unit of this role (it sets JUPYTER_CONFIG_DIR and starts the venv's jupyter-notebook)
+    is one instance, with the port from its config; other units are not."""
+    units, config = tmp_path / "units", tmp_path / "etc-jupyter-lab"
+    units.mkdir()
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text('{"ServerApp": {"port": 9999}}')
+    (units / "jupyter-lab.service").write_text(
+        "[Service]\nUser=jupyter-lab\nWorkingDirectory=/var/lib/jupyter-lab/notebooks\n"
+        "ExecStart=/opt/jupyter-lab/venv/bin/jupyter-notebook\nEnvironment=HOME=/var/lib/jupyter-lab\n"
+        f"Environment=JUPYTER_CONFIG_DIR={config}\n")
+    (units / "ssh.service").write_text("[Service]\nExecStart=/usr/sbin/sshd -D\n")
+    (units / "other-jupyter.service").write_text("[Service]\nExecStart=/usr/local/bin/jupyter-lab\n")
+    assert _host.instances(str(units)) == [{
+        "service": "jupyter-lab", "config_dir": str(config), "venv": "/opt/jupyter-lab/venv",
+        "home": "/var/lib/jupyter-lab", "root_dir": "/var/lib/jupyter-lab/notebooks", "user": "jupyter-lab", "port": 9999}]
+    (config / "jupyter_server_config.json").unlink()
+    (config / "jupyter_notebook_config.json").write_text('{"NotebookApp": {"port": 8890}}')
+    assert _host.instances(str(units))[0]["port"] == 8890
