@@ -7,7 +7,8 @@ BIN := $(CURDIR)/$(VENV)/bin
 COLLECTIONS := $(CURDIR)/.build/collections
 SCENARIOS ?= default alternative upgrade ca acme resilience
 # make test runs the scenarios in parallel lanes (each lane one scenario after the other): the
-# disruptive resilience scenario alone, the others beside it. Each scenario runs both platforms.
+# long resilience scenario, then acme, in one; the others beside it. Each scenario runs both
+# platforms.
 LANES ?= 'resilience acme' 'default alternative upgrade ca'
 
 export PATH := $(BIN):$(PATH)
