@@ -79,7 +79,7 @@ def unresolved(names: list[str]) -> list[str]:
 
 
 def inspect(name: str, names: list[str], directory: str, key_type: str, rsa_bits: int, renew_days: int,
-            live_cert: str, root: str = ROOT, ca_pem: str | None = None) -> dict:
+            live_cert: str, root: str = ROOT, ca_pem: str | None = None, probe: bool = True) -> dict:
     """The lineage's state and the reasons to ask the directory again; ``deploy_needed`` when
     the live pair is not certbot's current one; ``renewal`` how certbot's timer and its last
     unattended run stand. When it must ask, also whether it can: ``directory_problem`` and
@@ -91,9 +91,9 @@ def inspect(name: str, names: list[str], directory: str, key_type: str, rsa_bits
         reasons.append("another ACME directory")
     service = _systemctl_show("certbot.service", "Result,ExecMainExitTimestamp,ExecMainStatus")
     timer = _systemctl_show("certbot.timer", "ActiveState,UnitFileState")
-    missing = unresolved(names) if reasons else []
+    missing = unresolved(names) if reasons and probe else []
     # Names that don't resolve are the answer already: the directory is not asked about them.
-    answer_problem = directory_problem(directory, ca_pem) if reasons and not missing else ""
+    answer_problem = directory_problem(directory, ca_pem) if reasons and probe and not missing else ""
     return {
         "state": found["state"],
         "reasons": reasons,

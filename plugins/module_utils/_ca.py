@@ -142,6 +142,10 @@ def inspect(cert: str, key: str, passphrase: str | None) -> dict:
     constraints = []
     if "Name Constraints" in about.stdout:
         section = about.stdout.split("Name Constraints:", 1)[1]
+        if "Excluded:" in section:
+            raise CAError(f"notebook_tls_ca_cert: {cert} has excluded name constraints, which this role can't check "
+                          "before signing; give a CA with permitted subtrees only")
+        section = section.split("Permitted:", 1)[-1]
         for kind, value in re.findall(r"^\s+(DNS|IP):(\S+)", section, re.M):
             if kind == "IP" and "/" in value:
                 address, mask = value.split("/", 1)

@@ -138,11 +138,11 @@ def main():
     p = module.params
     live_cert = os.path.join(p["tls_dir"], "live", "cert.pem")
     bundle = None
-    if p["ca_bundle"]:
+    if p["ca_bundle"] and os.path.isfile(p["ca_bundle"]):  # in check mode on a fresh host it isn't written yet
         with open(p["ca_bundle"], encoding="ascii") as fh:
             bundle = fh.read()
     found = _acme.inspect(p["name"], p["names"], p["directory"], p["key_type"], p["rsa_bits"], p["renew_days"], live_cert,
-                          ca_pem=bundle)
+                          ca_pem=bundle, probe=not module.check_mode)
     reasons, deploy = found["reasons"], found["deploy_needed"]
     env = {"REQUESTS_CA_BUNDLE": p["ca_bundle"]} if p["ca_bundle"] else {}
     if reasons and not module.check_mode:
@@ -171,7 +171,8 @@ def main():
             module.fail_json(msg=f"{p['deploy_hook']} failed to put the certificate live: {(out + err).strip()[-500:]}")
     result = {"changed": bool(reasons or deploy), "reasons": reasons, "deployed": bool(deploy) and not module.check_mode,
               "fingerprint_sha256": _tls.fingerprint(live_cert) if os.path.exists(live_cert) else ""}
-    again = _acme.inspect(p["name"], p["names"], p["directory"], p["key_type"], p["rsa_bits"], p["renew_days"], live_cert)
+    again = _acme.inspect(p["name"], p["names"], p["directory"], p["key_type"], p["rsa_bits"], p["renew_days"], live_cert,
+                          probe=False)
     if again["not_after"]:
         result["not_after"] = again["not_after"]
     module.exit_json(**result)

@@ -121,8 +121,13 @@ def test_client_certificates_devices_in_and_a_removed_one_out(tmp_path):
         assert handshake(host, ada), f"{host} refused the device that stays"
     rc, output = run_playbook(PLAYBOOK, {**mtls, "notebook_tls_clients": [{"name": "laptop-ada"}]}, timeout=900)
     assert rc == 0 and set(recap_changed(output).values()) == {0}, output[-3000:]
-    # Mutual TLS off again for the tests after this one.
-    rc, output = run_playbook(PLAYBOOK, {}, timeout=900)
+    # The last device removed: it is refused too, and the server still asks for certificates.
+    rc, output = run_playbook(PLAYBOOK, {**mtls, "notebook_tls_clients": []}, timeout=900)
+    assert rc == 0, output[-4000:]
+    for host in HOSTS:
+        assert not handshake(host) and not handshake(host, devices / "revoked" / "laptop-ada"), host
+    # Turned off on purpose, for the tests after this one.
+    rc, output = run_playbook(PLAYBOOK, {"notebook_tls_client_auth": "off"}, timeout=900)
     assert rc == 0, output[-4000:]
     for host in HOSTS:
         assert handshake(host)
@@ -157,4 +162,9 @@ def test_a_new_ca_reissues_every_host_and_devices_with_both_cas_keep_trusting(tm
         assert chain[0] != before[host][0]
     rc, output = run_playbook(PLAYBOOK, extra, timeout=900)
     assert rc == 0 and set(recap_changed(output).values()) == {0}, output[-3000:]
+    # A mistyped CA path while the hosts serve this CA's certificates: refused, no CA made.
+    typo = tmp_path / "new-ca-typo" / "ca.pem"
+    rc, output = run_playbook(PLAYBOOK, {**extra, "notebook_tls_ca_cert": str(typo)}, timeout=900)
+    assert rc != 0 and "notebook_tls_ca_new" in output and set(recap_changed(output).values()) == {0}, output[-3000:]
+    assert not typo.parent.exists()
     print(f"\n[figure] CA rotation: {len(HOSTS)} hosts re-issued in one converge, the next changed=0")

@@ -100,3 +100,15 @@ def test_a_failed_unattended_renewal_is_in_the_journal_and_mended_by_the_next_co
         sh(host, f"sed -i '/^renew_before_expiry = 36500 days/d' {conf}; systemctl reset-failed certbot.service; true")
     rerun = converge(host)
     assert rerun.rc == 0 and rerun.changed == 0, rerun.output[-3000:]
+
+
+def test_leaving_acme_takes_certbots_lineage_away(server, host, fqdn):
+    """Another mode: certbot's lineage, settings and deploy hook go (else a renewal would put the
+    ACME certificate live over the new one); back to acme, a certificate is issued again."""
+    left = converge(host, {"notebook_tls_mode": "self_signed"})
+    assert left.rc == 0, left.output[-3000:]
+    assert sh(host, f"ls -d /etc/letsencrypt/live/{LINEAGE} /etc/letsencrypt/renewal/{LINEAGE}.conf "
+                    f"/etc/letsencrypt/nbops/{LINEAGE} 2>/dev/null; true").strip() == ""
+    back = converge(host)
+    assert back.rc == 0, back.output[-3000:]
+    assert served(server, fqdn)[1].lower().startswith("pebble intermediate")

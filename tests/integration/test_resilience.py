@@ -246,6 +246,10 @@ BAD_INPUTS = [
     ({**_ACME, "notebook_tls_extra_names": ["localhost"]}, "notebook_tls_extra_names"),
     ({**_ACME, "notebook_tls_extra_names": ["nb.does-not-resolve.invalid"]}, "notebook_tls_extra_names"),
     ({**_ACME, "notebook_acme_http_port": 0}, "notebook_acme_http_port"),
+    ({**_ACME, "notebook_acme_http_port": 8080}, "notebook_acme_http_port"),
+    ({**_ACME, "notebook_port": 443, "notebook_allow_privileged_port": True}, "notebook_allow_privileged_port"),
+    ({"notebook_instance": "Lab_1"}, "notebook_instance"),
+    ({"notebook_tls_client_auth": "on", "notebook_tls_mode": "none", "notebook_tls_none_acknowledged": True}, "notebook_tls_client"),
     # Client certificates.
     ({"notebook_tls_clients": [{"name": "../laptop"}], "notebook_tls_client_p12_password": "device-Pa55"}, "notebook_tls_clients"),
     ({"notebook_tls_clients": [{"name": "laptop-ada"}]}, "notebook_tls_client_p12_password"),

@@ -267,3 +267,16 @@ def test_a_ca_in_the_same_place_is_not_taken_for_a_device(tmp_path):
     cert, key, _info = make_ca(tmp_path)
     _ca.ensure_devices(os.path.dirname(cert), [], "", 365, 30)
     assert os.path.exists(cert) and os.path.exists(key)
+
+
+def test_a_ca_with_excluded_subtrees_is_refused(tmp_path):
+    """Excluded subtrees would be read as permitted by a simple reading; such a CA is refused."""
+    cert, key = str(tmp_path / "ca.pem"), str(tmp_path / "ca.key")
+    subprocess.run(["openssl", "req", "-x509", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-days", "30",
+                    "-keyout", key, "-out", cert, "-subj", "/CN=excluding CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-addext", "keyUsage=critical,keyCertSign",
+                    "-addext", "nameConstraints=critical,permitted;DNS:lab.example.org,excluded;DNS:secret.lab.example.org"],
+                   capture_output=True, check=True)
+    os.chmod(key, 0o600)
+    with pytest.raises(_ca.CAError, match="excluded name constraints"):
+        _ca.inspect(cert, key, None)
