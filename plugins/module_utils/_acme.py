@@ -19,8 +19,10 @@ import re
 import socket
 import ssl
 import subprocess
+import tempfile
 import urllib.error
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 from . import _tls
 
@@ -56,12 +58,16 @@ def _systemctl_show(unit: str, props: str) -> dict:
 
 def directory_problem(url: str, ca_pem: str | None = None) -> str:
     """'' when ``url`` answers like an ACME directory (trusting ``ca_pem`` when given), else why not."""
-    context = ssl.create_default_context(cadata=ca_pem) if ca_pem else ssl.create_default_context()
-    try:
-        with urllib.request.urlopen(url, context=context, timeout=20) as response:  # nosec - https only, checked in preflight
+    with tempfile.NamedTemporaryFile("w", encoding="ascii", suffix=".pem") as bundle:
+        if ca_pem:
+            bundle.write(ca_pem)
+            bundle.flush()
+        try:
+            response = open_url(url, timeout=20, validate_certs=True, ca_path=bundle.name if ca_pem else None,
+                                http_agent="nbops.jupyter host reader")
             body = response.read(65536).decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return f"{exc.__class__.__name__}: {getattr(exc, 'reason', exc)}"
+        except (urllib.error.URLError, OSError, ValueError, ssl.SSLError) as exc:
+            return f"{exc.__class__.__name__}: {getattr(exc, 'reason', exc)}"
     if '"newOrder"' not in body:
         return "it answers, but not with an ACME directory (no newOrder)"
     return ""

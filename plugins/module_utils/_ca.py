@@ -60,7 +60,7 @@ def parse_constraints(constraints: list[str]) -> list[tuple[str, str]]:
     (kind, value) with networks in normal form; anything else is refused."""
     parsed = []
     for item in constraints:
-        kind, _, value = item.partition(":")
+        kind, _sep, value = item.partition(":")
         kind = kind.strip().upper()
         value = value.strip()
         if kind == "DNS" and re.fullmatch(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", value):
@@ -79,7 +79,7 @@ def permitted(entry: str, constraints: list[tuple[str, str]]) -> bool:
     """Whether a subjectAltName entry (``DNS:x`` / ``IP:x``) is inside the constraints, as
     RFC 5280 reads them: a kind without constraints is not constrained; a domain permits itself
     and its subdomains, a domain with a leading dot only its subdomains."""
-    kind, _, value = entry.partition(":")
+    kind, _sep, value = entry.partition(":")
     mine = [c for k, c in constraints if k == kind]
     if not mine:
         return True

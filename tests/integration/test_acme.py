@@ -10,7 +10,6 @@ import os
 import re
 import socket
 import ssl
-import subprocess
 import time
 from urllib.parse import urlsplit
 
@@ -68,7 +67,7 @@ def test_renewal_is_unattended_and_the_eab_key_stays_root_only(host):
 def test_a_forced_renewal_is_served_without_a_restart(server, host, fqdn):
     before, pid = served(server, fqdn)[0], main_pid(host)
     sh(host, f"REQUESTS_CA_BUNDLE={BUNDLE} certbot renew --force-renewal --no-random-sleep-on-renew --cert-name {LINEAGE} -q")
-    for _ in range(20):
+    for _attempt in range(20):
         if served(server, fqdn)[0] != before:
             break
         time.sleep(0.5)
