@@ -56,7 +56,7 @@ def test_two_instances_then_one(server, host, tmp_path):
             ["jupyter-lab", "root", "root"]
         assert "9999" not in sh(host, "cat /etc/jupyter-notebook/jupyter_server_config.json")
         for unit, port, ca in (("jupyter-lab", 9999, str(lab_ca)), ("jupyter-notebook", 8888, server["ca"])):
-            for _ in range(2):
+            for _restart in range(2):
                 sh(host, f"systemctl restart {unit}")
                 _client(host, port, ca).wait_until_up(timeout=60)
         assert _runs_code(host, 9999, str(lab_ca), LAB["notebook_password"])
