@@ -13,7 +13,6 @@ Private to this collection (the leading underscore).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import socket
@@ -27,14 +26,6 @@ from ansible.module_utils.urls import open_url
 from . import _tls
 
 ROOT = "/etc/letsencrypt"
-
-
-def _sha256(path: str) -> str:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError:
-        return ""
 
 
 def renewal_server(name: str, root: str = ROOT) -> str:
@@ -107,7 +98,7 @@ def inspect(name: str, names: list[str], directory: str, key_type: str, rsa_bits
         "unresolved": missing,
         "names": found.get("names", []),
         "not_after": found.get("not_after", ""),
-        "deploy_needed": not reasons and found.get("file_sha256", "") != _sha256(live_cert),
+        "deploy_needed": not reasons and found.get("file_sha256", "") != (_tls.file_sha256(live_cert) if os.path.isfile(live_cert) else ""),
         "renewal": {
             "timer_active": timer.get("ActiveState") == "active",
             "timer_enabled": timer.get("UnitFileState") == "enabled",

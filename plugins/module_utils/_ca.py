@@ -256,11 +256,8 @@ def sign(ca: dict, key: str, passphrase: str | None, csr: str, names: list[str],
 
 
 def _days_left(not_after: str) -> int:
-    try:
-        end = datetime.datetime.strptime(" ".join(not_after.split()), "%b %d %H:%M:%S %Y %Z")
-    except ValueError:
-        return 0
-    return (end - datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)).days
+    end = _tls.openssl_time(not_after)
+    return (end - datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)).days if end else 0
 
 
 # Device (client) certificates. Each is self-signed and is its own trust anchor: the server
@@ -330,12 +327,7 @@ def _make_device(files: dict, name: str, password: str, days: int) -> None:
     old_umask = os.umask(0o077)
     tmp = {kind: f"{path}.{secrets.token_hex(4)}.tmp" for kind, path in files.items()}
     try:
-        made = _run(["req", "-x509", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-sha256",
-                     "-days", str(days), "-subj", "/CN=" + name, "-keyout", tmp["key"], "-out", tmp["pem"],
-                     "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
-                     "-addext", "extendedKeyUsage=clientAuth", "-addext", "subjectKeyIdentifier=hash"])
-        if made.returncode != 0:
-            raise RuntimeError(f"openssl req -x509 failed: {made.stderr.strip()[-300:]}")
+        _tls.make_client_pair(tmp["key"], tmp["pem"], name, days)
         exported = _run(["pkcs12", "-export", "-inkey", tmp["key"], "-in", tmp["pem"], "-name", name,
                          "-passout", "{pass}", "-out", tmp["p12"]], password)
         if exported.returncode != 0:

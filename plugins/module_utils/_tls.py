@@ -76,7 +76,7 @@ def inspect(cert: str, key: str, renew_seconds: int) -> dict:
         "not_after": end,
         "lifetime_days": _days_between(dates.get("notBefore", ""), end),
         "fingerprint_sha256": fingerprint(cert),
-        "file_sha256": _file_sha256(cert),
+        "file_sha256": file_sha256(cert),
         "self_issued": dn.get("issuer") == dn.get("subject"),
         # The leaf's first, then the chain's: a private CA's certificate is among them.
         "chain_fingerprints": chain_fingerprints(cert),
@@ -94,18 +94,23 @@ def _der_fingerprint(der: bytes) -> str:
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
-def _file_sha256(path: str) -> str:
+def file_sha256(path: str) -> str:
     with open(path, "rb") as fh:
         return hashlib.sha256(fh.read()).hexdigest()
 
 
-def _days_between(start: str, end: str) -> int:
-    """Days from openssl's notBefore to its notAfter ("Dec  1 05:28:12 2026 GMT"); 0 if unreadable."""
+def openssl_time(value: str) -> datetime.datetime | None:
+    """A date as openssl prints it ("Dec  1 05:28:12 2026 GMT"), in UTC; None if unreadable."""
     try:
-        parsed = [datetime.datetime.strptime(" ".join(value.split()), "%b %d %H:%M:%S %Y %Z") for value in (start, end)]
+        return datetime.datetime.strptime(" ".join(value.split()), "%b %d %H:%M:%S %Y %Z")
     except ValueError:
-        return 0
-    return (parsed[1] - parsed[0]).days
+        return None
+
+
+def _days_between(start: str, end: str) -> int:
+    """Days from openssl's notBefore to its notAfter; 0 if unreadable."""
+    parsed = [openssl_time(value) for value in (start, end)]
+    return (parsed[1] - parsed[0]).days if None not in parsed else 0
 
 
 def renewal_reasons(found: dict, names: list[str], key_type: str, rsa_bits: int, valid_days: int | None = None,
@@ -146,7 +151,6 @@ def make_self_signed(directory: str, names: list[str], common_name: str, key_typ
     """Make a key (or take ``reuse_key``'s) and a self-signed certificate in a new generation
     and make it live. Returns the new generation's path. The caller holds the role's lock for
     this directory."""
-    newkey = _key_args(key_type, rsa_bits)
     usage = "digitalSignature,keyEncipherment" if key_type == "rsa" else "digitalSignature"
     # Before anything is made: a bad name is an error that leaves nothing behind.
     san = "subjectAltName=" + ",".join(entries_from_names(names))
@@ -155,13 +159,7 @@ def make_self_signed(directory: str, names: list[str], common_name: str, key_typ
     old_umask = os.umask(0o077)
     try:
         os.mkdir(generation, 0o700)
-        key = os.path.join(generation, "key.pem")
-        if reuse_key:
-            with open(reuse_key, "rb") as source, open(key, "xb") as copy:
-                copy.write(source.read())
-            keyargs = ["-key", key]
-        else:
-            keyargs = [*newkey, "-keyout", key]
+        keyargs = _key_in(os.path.join(generation, "key.pem"), key_type, rsa_bits, reuse_key)
         proc = _openssl(
             "req", "-x509", "-nodes", "-sha256", *keyargs,
             "-out", os.path.join(generation, "cert.pem"),
@@ -232,6 +230,27 @@ def _key_args(key_type: str, rsa_bits: int) -> list[str]:
     return ["-newkey", f"rsa:{rsa_bits}"] if key_type == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
 
 
+def _key_in(key: str, key_type: str, rsa_bits: int, reuse_key: str | None) -> list[str]:
+    """openssl req's key arguments for ``key``: a copy of ``reuse_key`` (a change of names alone
+    keeps the key), or a new key of the type asked for, written there by openssl."""
+    if not reuse_key:
+        return [*_key_args(key_type, rsa_bits), "-keyout", key]
+    with open(reuse_key, "rb") as source, open(key, "xb") as copy:
+        copy.write(source.read())
+    return ["-key", key]
+
+
+def make_client_pair(key: str, cert: str, common_name: str, days: int) -> None:
+    """An ECDSA key and a self-signed client certificate (clientAuth, CA:FALSE) at ``key`` and
+    ``cert``: a device's, or the host's own for the health gate. Each is its own trust anchor."""
+    proc = _openssl("req", "-x509", "-nodes", "-sha256", *_key_args("ecdsa", 0), "-keyout", key, "-out", cert,
+                    "-days", str(days), "-subj", "/CN=" + common_name[:64].replace("/", "\\/"),
+                    "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
+                    "-addext", "extendedKeyUsage=clientAuth", "-addext", "subjectKeyIdentifier=hash")
+    if proc.returncode != 0:
+        raise RuntimeError(f"openssl req -x509 failed: {proc.stderr.strip()[-300:]}")
+
+
 def make_request(directory: str, common_name: str, key_type: str, rsa_bits: int, reuse_key: str | None = None) -> str:
     """A key for the next certificate (or a copy of ``reuse_key``) in ``<dir>/request/key.pem``
     and a certificate signing request for it, returned as PEM. Only the request leaves the host:
@@ -242,13 +261,7 @@ def make_request(directory: str, common_name: str, key_type: str, rsa_bits: int,
     old_umask = os.umask(0o077)
     try:
         os.mkdir(request, 0o700)
-        key = os.path.join(request, "key.pem")
-        if reuse_key:
-            with open(reuse_key, "rb") as source, open(key, "xb") as copy:
-                copy.write(source.read())
-            keyargs = ["-key", key]
-        else:
-            keyargs = [*_key_args(key_type, rsa_bits), "-keyout", key]
+        keyargs = _key_in(os.path.join(request, "key.pem"), key_type, rsa_bits, reuse_key)
         proc = _openssl("req", "-new", "-nodes", "-sha256", *keyargs,
                         "-subj", "/CN=" + common_name[:64].replace("/", "\\/"))
         if proc.returncode != 0 or "BEGIN CERTIFICATE REQUEST" not in proc.stdout:
@@ -301,12 +314,7 @@ def make_client(directory: str, common_name: str, days: int) -> str:
         os.chmod(directory, 0o700)
         stamp = secrets.token_hex(4)
         key, cert = os.path.join(directory, f".key.{stamp}"), os.path.join(directory, f".cert.{stamp}")
-        proc = _openssl("req", "-x509", "-nodes", "-sha256", *_key_args("ecdsa", 0), "-keyout", key, "-out", cert,
-                        "-days", str(days), "-subj", "/CN=" + common_name[:64].replace("/", "\\/"),
-                        "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
-                        "-addext", "extendedKeyUsage=clientAuth")
-        if proc.returncode != 0:
-            raise RuntimeError(f"openssl req failed: {proc.stderr.strip()[-500:]}")
+        make_client_pair(key, cert, common_name, days)
         os.chmod(cert, 0o644)
         os.replace(key, os.path.join(directory, "key.pem"))
         os.replace(cert, os.path.join(directory, "cert.pem"))

@@ -20,6 +20,20 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs t
 NAMES = ["nb1.lab.example.org", "localhost", "127.0.0.1", "::1"]
 
 
+@pytest.fixture
+def openssl_arguments(monkeypatch):
+    """Every argument list _ca gives subprocess.run, as the calls go on."""
+    seen = []
+    real = subprocess.run
+
+    def spy(args, *a, **kw):
+        seen.append(list(args))
+        return real(args, *a, **kw)  # pylint: disable=subprocess-run-check
+
+    monkeypatch.setattr(_ca.subprocess, "run", spy)
+    return seen
+
+
 def make_ca(tmp_path, passphrase=None, constraints=(), key_type="ecdsa"):
     cert, key = str(tmp_path / "ca" / "ca.pem"), str(tmp_path / "ca" / "ca.key")
     made, ca = _ca.ensure(cert, key, passphrase, key_type=key_type, rsa_bits=3072, common_name="test CA", days=400,
@@ -56,15 +70,8 @@ def test_a_made_ca_is_private_encrypted_and_checked_again_unchanged(tmp_path):
     assert (open(cert, "rb").read(), open(key, "rb").read()) == before
 
 
-def test_the_passphrase_never_reaches_openssls_arguments(tmp_path, monkeypatch):
-    seen = []
-    real = subprocess.run
-
-    def spy(args, *a, **kw):
-        seen.append(list(args))
-        return real(args, *a, **kw)  # pylint: disable=subprocess-run-check
-
-    monkeypatch.setattr(_ca.subprocess, "run", spy)
+def test_the_passphrase_never_reaches_openssls_arguments(tmp_path, openssl_arguments):
+    seen = openssl_arguments
     cert, key, ca = make_ca(tmp_path, passphrase="s3cret-in-a-vault")
     directory, csr = request(tmp_path)
     _ca.sign(ca, key, "s3cret-in-a-vault", csr, NAMES, "nb1", 30)
@@ -239,15 +246,8 @@ def test_device_certificates_are_issued_kept_and_a_removed_one_revoked(tmp_path)
     assert _ca.ensure_devices(directory, ["laptop-ada"], "new-password", 365, 30)["issued"] == ["laptop-ada"]
 
 
-def test_the_p12_password_never_reaches_openssls_arguments(tmp_path, monkeypatch):
-    seen = []
-    real = subprocess.run
-
-    def spy(args, *a, **kw):
-        seen.append(list(args))
-        return real(args, *a, **kw)  # pylint: disable=subprocess-run-check
-
-    monkeypatch.setattr(_ca.subprocess, "run", spy)
+def test_the_p12_password_never_reaches_openssls_arguments(tmp_path, openssl_arguments):
+    seen = openssl_arguments
     _ca.ensure_devices(str(tmp_path / "d"), ["laptop-ada"], "p12-s3cret", 365, 30)
     assert not any("p12-s3cret" in arg for args in seen for arg in args)
 
