@@ -9,6 +9,9 @@ policy the server sends (see CSP.md for the strictest one that does).
 Environment: NB_URL (the server), NB_PASSWORD_FILE, NB_CA (the deployed certificate: the only
 one trusted, no click-through), NB_SCREENSHOT (optional: the notebook at the end is saved there),
 NB_EXPECT_CSP (optional: the exact Content-Security-Policy every HTML page must carry).
+NB_FRONTEND (optional, notebook or lab: the demo's notebook_frontend): with lab, the login must
+land on JupyterLab at /lab (its file browser shown), /tree must still serve Notebook's file
+browser (where the other tests start), and JupyterLab must run a cell (no skip when /lab is off).
 
 NB_TRUST_CA (a CA certificate, instead of NB_CA): the browser trusts that CA as a device that
 trusted it once does - a trust anchor in chromium's own NSS database (~/.pki/nssdb of a fresh
@@ -37,6 +40,9 @@ URL = os.environ.get("NB_URL", "")
 pytestmark = pytest.mark.skipif(not URL, reason="NB_URL is not set: runs against the demo (make demo-test)")
 BASE = URL if URL.endswith("/") else URL + "/"
 TRUST_CA = os.environ.get("NB_TRUST_CA", "")
+FRONTEND = os.environ.get("NB_FRONTEND", "notebook")
+if FRONTEND not in ("notebook", "lab"):
+    raise pytest.UsageError(f"NB_FRONTEND must be notebook or lab, got {FRONTEND!r}")
 CHROMIUM = "/usr/bin/chromium"
 # Flags that keep chromium from reaching for the internet, which is closed here.
 QUIET = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -117,6 +123,7 @@ class Session:
         self.checked = 0  # how many of them a step already reported
         self.documents: list[tuple[str, int, dict]] = []  # (url, status, headers) of HTML pages
         self.pages: dict = {}
+        self.landed = ""  # where the login sent the browser
         self.before: dict = {"kernels": [], "terminals": []}  # running when the test began
         context.add_init_script(RECORD_VIOLATIONS)
         context.expose_binding("__nbopsCspViolation", lambda _source, v: self._add("event", v))
@@ -279,15 +286,22 @@ def session(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tree(session):
-    """Logged in: the file browser at /tree."""
+    """Logged in: the file browser at /tree (NB_FRONTEND lab: after landing on /lab)."""
     page = session.context.new_page()
     session.pages["tree"] = page
-    with session.step("logging in (/login) and showing the file browser (/tree)", clean=False):
+    landing = "lab" if FRONTEND == "lab" else "tree"
+    with session.step(f"logging in (/login) and landing on /{landing}", clean=False):
         page.goto(BASE)
         assert "/login" in page.url
         page.locator("input[name=password]").fill(Path(os.environ["NB_PASSWORD_FILE"]).read_text().strip())
         page.keyboard.press("Enter")
-        page.wait_for_url("**/tree**")
+        page.wait_for_url(f"**/{landing}**")
+        session.landed = page.url
+        if landing == "lab":
+            # JupyterLab's shell with its file browser: its plugins activated under the policy.
+            page.locator(".jp-LabShell .jp-DirListing-content").wait_for(timeout=SLOW)
+            side_shot(page, "landing")
+            page.goto(urljoin(BASE, "tree"))
         page.locator(".jp-DirListing-content").wait_for()
         session.before = page.evaluate(RUNNING, BASE)
     return page
@@ -314,6 +328,16 @@ def test_log_in_and_see_the_file_browser(session, tree):
 
     with session.step("logging in and showing the file browser"):
         expect(tree.locator(".jp-DirListing-header")).to_be_visible()
+
+
+def test_login_lands_on_the_frontend(session, tree):
+    """notebook_frontend: the login sends the browser to /tree (notebook) or /lab (lab); with lab,
+    Notebook's /tree is still served (the tree fixture showed its file browser)."""
+    landing = "lab" if FRONTEND == "lab" else "tree"
+    assert urlsplit(session.landed).path.rstrip("/").endswith("/" + landing), session.landed
+    assert http_status(tree, "tree") == 200
+    if FRONTEND == "lab":
+        assert http_status(tree, "lab") == 200
 
 
 def test_log_in_create_a_notebook_and_run_a_cell(session, notebook):
@@ -429,6 +453,7 @@ def test_jupyterlab_runs_a_cell(session, tree):
     from playwright.sync_api import expect
 
     if http_status(tree, "lab") == 404:
+        assert FRONTEND != "lab", "NB_FRONTEND lab, and /lab is not served"
         pytest.skip("/lab is not served (JupyterLab's server extension is off)")
     page = session.context.new_page()
     session.pages["lab"] = page

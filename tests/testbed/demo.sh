@@ -9,11 +9,18 @@
 #   TLS (default self_signed): notebook_tls_mode, self_signed or private_ca (`make demo TLS=private_ca`:
 #     a CA in .build/<name>/notebook-ca signs the server's certificate; trust that CA once).
 #     Switching an existing demo to the other mode converges it there (the certificate is re-issued).
+#   FRONTEND (default notebook): notebook_frontend, notebook (Notebook 7's /tree) or lab (`make demo
+#     FRONTEND=lab`: users land on JupyterLab 4 at /lab; /tree stays reachable).
 set -euo pipefail
 tls=${TLS:-self_signed}
 case "$tls" in
   self_signed | private_ca) ;;
   *) echo "TLS=$tls: TLS must be self_signed (the default) or private_ca" >&2; exit 2 ;;
+esac
+frontend=${FRONTEND:-notebook}
+case "$frontend" in
+  notebook | lab) ;;
+  *) echo "FRONTEND=$frontend: FRONTEND must be notebook (the default) or lab" >&2; exit 2 ;;
 esac
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 name=${DEMO_NAME:-nbops-demo}
@@ -54,6 +61,10 @@ up() {
   printf 'notebook_extra_packages: %s\n' "$(python3 -c 'import json, sys; print(json.dumps([p for p in sys.argv[1].split(",") if p]))' "${DEMO_EXTRA_PACKAGES:-}")" \
     >"$state/vars.yml"
   printf 'notebook_tls_mode: %s\n' "$tls" >>"$state/vars.yml"
+  # Only when asked: the default demo's vars stay those of earlier releases.
+  if [ "$frontend" = lab ]; then
+    printf 'notebook_frontend: lab\n' >>"$state/vars.yml"
+  fi
   # The CA (ca.pem, ca.key) is made there by the first converge; `make demo-down` removes it with $state.
   if [ "$tls" = private_ca ]; then
     printf 'notebook_tls_ca_cert: "%s"\n' "$state/notebook-ca/ca.pem" >>"$state/vars.yml"
@@ -89,7 +100,11 @@ INVENTORY
 
   local fingerprint
   echo
-  echo "Jupyter Notebook is up:   https://127.0.0.1:$port/"
+  if [ "$frontend" = lab ]; then
+    echo "JupyterLab is up:         https://127.0.0.1:$port/ (lands on /lab; Notebook at /tree)"
+  else
+    echo "Jupyter Notebook is up:   https://127.0.0.1:$port/"
+  fi
   if [ "$tls" = private_ca ]; then
     rm -f "$state/cert.pem"  # a self-signed certificate of an earlier run: no longer served
     fingerprint=$(openssl x509 -in "$state/notebook-ca/ca.pem" -noout -fingerprint -sha256 | sed 's/^.*=//')
