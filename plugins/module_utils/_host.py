@@ -241,3 +241,24 @@ def _configured_port(config_dir: str) -> int:
         except (OSError, ValueError, TypeError, AttributeError):
             continue
     return 0
+
+
+def kernels(venvs_dir: str, specs_dir: str, python: list[dict], names: list[str], installer: str = "uv",
+            uv_version: str = "") -> dict:
+    """The extra kernels: each wanted Python kernel's venv, read like the server's (what it holds
+    and the install plan), and the kernel venvs and kernelspecs on disk no longer wanted. Both
+    directories are root's (the role makes them); entries are listed, never followed."""
+    from . import _venv  # pylint: disable=import-outside-toplevel
+
+    venvs = {}
+    for kernel in python:
+        venvs[kernel["name"]] = _venv.read(os.path.join(venvs_dir, kernel["name"]), installer,
+                                           list(kernel.get("requirements") or []), uv_version)
+    stale = []
+    for directory in (venvs_dir, specs_dir):
+        try:
+            entries = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        stale += [os.path.join(directory, entry) for entry in entries if entry not in names]
+    return {"venvs": venvs, "stale": stale}

@@ -234,6 +234,39 @@ options:
       ca_pem:
         description: The CA (PEM) that signs the directory's own HTTPS certificate, to trust when checking that the directory answers.
         type: str
+  kernels:
+    description:
+      - Extra kernels (the role's C(notebook_kernels)) - each Python kernel's venv read like O(venv), and the kernels
+        found on disk that are no longer wanted.
+    type: dict
+    suboptions:
+      venvs_dir:
+        description: The directory holding one venv per Python kernel, named after the kernel.
+        type: path
+        required: true
+      specs_dir:
+        description: The directory holding one kernelspec directory per kernel, named after the kernel.
+        type: path
+        required: true
+      python:
+        description: The Python kernels wanted, each with its C(name) and C(requirements).
+        type: list
+        elements: dict
+        default: []
+      names:
+        description: The names of every kernel wanted (Python and Debian-packaged).
+        type: list
+        elements: str
+        default: []
+      installer:
+        description: As O(venv.installer).
+        type: str
+        choices: [uv, pip]
+        default: uv
+      uv_version:
+        description: As O(venv.uv_version).
+        type: str
+        default: ""
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -318,6 +351,12 @@ service:
 fail2ban:
   description: C(active), C(enabled) (of its unit) and C(jails), the jails it runs (null when it doesn't answer).
   returned: when O(fail2ban) is true
+  type: dict
+kernels:
+  description:
+    - C(venvs), for each Python kernel of O(kernels.python) its venv as in RV(venv); C(stale), the
+      kernel venvs and kernelspecs on disk that O(kernels.names) no longer lists.
+  returned: when O(kernels) is given
   type: dict
 instances:
   description:
@@ -417,6 +456,14 @@ def main():
                 "ca_fingerprint": {"type": "str"},
                 "client_dir": {"type": "path"},
             }},
+            "kernels": {"type": "dict", "options": {
+                "venvs_dir": {"type": "path", "required": True},
+                "specs_dir": {"type": "path", "required": True},
+                "python": {"type": "list", "elements": "dict", "default": []},
+                "names": {"type": "list", "elements": "str", "default": []},
+                "installer": {"type": "str", "choices": ["uv", "pip"], "default": "uv"},
+                "uv_version": {"type": "str", "default": ""},
+            }},
             "acme": {"type": "dict", "options": {
                 "name": {"type": "str", "required": True},
                 "names": {"type": "list", "elements": "str", "required": True},
@@ -457,6 +504,8 @@ def main():
                                                                 tls["valid_days"], tls["ca_fingerprint"])
             if tls["client_dir"]:
                 answer["tls"]["client"] = _tls.inspect_client(tls["client_dir"], tls["renew_days"] * 86400)
+        if p["kernels"]:
+            answer["kernels"] = _host.kernels(**p["kernels"])
         if p["acme"]:
             answer["acme"] = _acme.inspect(**p["acme"])
     except (ValueError, _safepath.UnsafePath) as exc:

@@ -37,22 +37,23 @@ def command(playbook: Path, extra_vars: dict | None, vars_file: str, limit: str 
 
 
 def run_playbook(playbook: Path, extra_vars: dict | None = None, limit: str | None = None,
-                 timeout: float = 900, args: tuple = ()) -> tuple[int, str]:
+                 timeout: float = 900, args: tuple = (), env: dict | None = None) -> tuple[int, str]:
     """Return the exit code and everything printed (ansible-core 2.19 reports failures on stderr)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(extra_vars or {}, fh)
     try:
         proc = subprocess.run(
             command(playbook, extra_vars, fh.name, limit, args), capture_output=True, text=True, timeout=timeout,
-            check=False, env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
+            check=False, env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", **(env or {})},
         )
     finally:
         os.unlink(fh.name)
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def converge(host: str, extra_vars: dict | None = None, timeout: float = 900, args: tuple = ()) -> Run:
-    rc, output = run_playbook(PLAYBOOK, extra_vars, host, timeout, args)
+def converge(host: str, extra_vars: dict | None = None, timeout: float = 900, args: tuple = (),
+             env: dict | None = None) -> Run:
+    rc, output = run_playbook(PLAYBOOK, extra_vars, host, timeout, args, env)
     return parse(rc, output, host)
 
 

@@ -86,8 +86,8 @@ class NotebookClient:
             time.sleep(0.2)
 
     # -- kernels ----------------------------------------------------------------------------
-    def start_kernel(self) -> str:
-        response = self.api("POST", "api/kernels", json={"name": "python3"})
+    def start_kernel(self, name: str = "python3") -> str:
+        response = self.api("POST", "api/kernels", json={"name": name})
         assert response.status_code == 201, f"POST /api/kernels: {response.status_code} {response.text[:300]}"
         return response.json()["id"]
 

@@ -217,3 +217,20 @@ def test_instances_are_read_from_the_roles_units_and_configs(tmp_path):
     (config / "jupyter_server_config.json").unlink()
     (config / "jupyter_notebook_config.json").write_text('{"NotebookApp": {"port": 8890}}')
     assert _host.instances(str(units))[0]["port"] == 8890
+
+
+def test_kernels_reads_each_venv_and_finds_the_ones_no_longer_listed(tmp_path):
+    """A wanted Python kernel's venv is read like the server's (missing: an install that creates
+    it); venvs and kernelspecs of kernels no longer listed are stale, the listed ones never."""
+    venvs, specs = tmp_path / "kernels", tmp_path / "etc" / "kernels"
+    for directory in (venvs / "old", venvs / "py-extra", specs / "old", specs / "py-extra", specs / "ir"):
+        directory.mkdir(parents=True)
+    answer = _host.kernels(str(venvs), str(specs), [{"name": "py-extra", "requirements": ["ipykernel", "tabulate"]},
+                                                      {"name": "new", "requirements": ["ipykernel"]}],
+                           ["py-extra", "new", "ir"])
+    assert answer["stale"] == [str(venvs / "old"), str(specs / "old")]
+    assert answer["venvs"]["new"]["plan"]["create"] is True
+    assert answer["venvs"]["new"]["plan"]["install"] == ["ipykernel"]
+    # An empty directory is no venv: made and installed anew.
+    assert answer["venvs"]["py-extra"]["plan"]["create"] is True
+    assert _host.kernels(str(tmp_path / "none"), str(tmp_path / "none2"), [], []) == {"venvs": {}, "stale": []}
