@@ -105,9 +105,12 @@ ee: venv .build/builder-venv/.installed
 ee-image: ee
 	tests/testbed/ensure-docker.sh
 	docker image inspect debian:bookworm >/dev/null 2>&1 || tests/testbed/build-images.sh bookworm
+	old=$$(docker image inspect -f '{{.Id}}' $(EE_IMAGE) 2>/dev/null || true); \
 	.build/builder-venv/bin/ansible-builder build -f $(EE)/execution-environment.yml -c $(EE)/context \
-	  --output-filename Containerfile --container-runtime docker -t $(EE_IMAGE) > $(EE)/build.log 2>&1 \
-	  || { tail -n 40 $(EE)/build.log; exit 1; }
+	  --output-filename Containerfile --container-runtime docker -t $(EE_IMAGE) -v 3 > $(EE)/build.log 2>&1 \
+	  || { tail -n 40 $(EE)/build.log; exit 1; }; \
+	new=$$(docker image inspect -f '{{.Id}}' $(EE_IMAGE)); \
+	if [ -n "$$old" ] && [ "$$old" != "$$new" ]; then docker rmi "$$old" >/dev/null || true; fi
 	docker run --rm -e ANSIBLE_NOCOLOR=1 $(EE_IMAGE) ansible-doc -l nbops.jupyter
 	docker run --rm -v $(CURDIR)/tests/ee:/runner/project:ro $(EE_IMAGE) ansible-runner run /runner -p smoke.yml
 
