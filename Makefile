@@ -21,7 +21,7 @@ export ANSIBLE_NOCOWS := 1
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 export XDG_CACHE_HOME := $(CURDIR)/.build/cache
 
-.PHONY: help venv collection testbed scanners unit lint sanity galaxy demo-test molecule test demo demo-down bench clean
+.PHONY: help venv collection testbed scanners unit lint sanity galaxy demo-test molecule test demo demo-down bench clean ee ee-image
 
 help:
 	@echo "make demo       deploy a secure notebook server into a local container and print its URL"
@@ -86,6 +86,34 @@ galaxy: venv .venv-importer/.installed
 	cd .build && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/tools/galaxy-importer.cfg \
 	  $(CURDIR)/.venv-importer/bin/python -m galaxy_importer.main $(CURDIR)/.build/dist/nbops-jupyter-*.tar.gz
 
+# An execution environment for AWX / Automation Platform (execution-environment/): ansible-builder's
+# build context from the Galaxy tarball, checked (tests/tools/ee_check.py); ee-image builds it from
+# the local debian:bookworm and runs a job in it with ansible-runner (tests/ee/smoke.yml).
+EE := .build/ee
+EE_IMAGE := nbops-jupyter-ee:$(shell awk '/^version:/ {print $$2}' galaxy.yml)
+
+.build/builder-venv/.installed: requirements/builder.txt
+	python3 -m venv .build/builder-venv
+	.build/builder-venv/bin/pip install --disable-pip-version-check -q -r requirements/builder.txt
+	touch $@
+
+ee: venv .build/builder-venv/.installed
+	execution-environment/stage.sh $(EE)
+	.build/builder-venv/bin/ansible-builder create -f $(EE)/execution-environment.yml -c $(EE)/context --output-filename Containerfile
+	.build/builder-venv/bin/python tests/tools/ee_check.py $(EE)/context
+
+ee-image: ee
+	tests/testbed/ensure-docker.sh
+	docker image inspect debian:bookworm >/dev/null 2>&1 || tests/testbed/build-images.sh bookworm
+	old=$$(docker image inspect -f '{{.Id}}' $(EE_IMAGE) 2>/dev/null || true); \
+	.build/builder-venv/bin/ansible-builder build -f $(EE)/execution-environment.yml -c $(EE)/context \
+	  --output-filename Containerfile --container-runtime docker -t $(EE_IMAGE) -v 3 > $(EE)/build.log 2>&1 \
+	  || { tail -n 40 $(EE)/build.log; exit 1; }; \
+	new=$$(docker image inspect -f '{{.Id}}' $(EE_IMAGE)); \
+	if [ -n "$$old" ] && [ "$$old" != "$$new" ]; then docker rmi "$$old" >/dev/null || true; fi
+	docker run --rm -e ANSIBLE_NOCOLOR=1 $(EE_IMAGE) ansible-doc -l nbops.jupyter
+	docker run --rm -v $(CURDIR)/tests/ee:/runner/project:ro $(EE_IMAGE) ansible-runner run /runner -p smoke.yml
+
 # The user's first five minutes, end to end: make demo twice (the second changes nothing), a real
 # browser logs in and runs a cell, then make demo-down.
 demo-test: venv collection testbed
@@ -101,7 +129,9 @@ test: venv collection
 	  "lint::tests/tools/home-untouched.sh lint" \
 	  "sanity::$(MAKE) --no-print-directory sanity" \
 	  "galaxy::$(MAKE) --no-print-directory galaxy" \
+	  "ee::$(MAKE) --no-print-directory ee" \
 	  "testbed::$(MAKE) --no-print-directory testbed" \
+	  "ee-image::$(MAKE) --no-print-directory ee-image" \
 	  "scanners::$(MAKE) --no-print-directory scanners" \
 	  "demo::$(MAKE) --no-print-directory demo-test" \
 	  "molecule::MOLECULE=$(BIN)/molecule tests/run-lanes.sh $(LANES)"
