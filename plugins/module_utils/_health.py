@@ -5,6 +5,8 @@
 Checked from the host, as root, in one loop: the unit's own main process holds the listening
 socket (not a process of a renamed or stray unit), GET /api answers with the version installed,
 GET /api/status refuses an anonymous caller, and the certificate presented is the one deployed.
+Behind a reverse proxy, the proxy's main process holds the port and the server's main process its
+listening Unix socket; the requests go through the proxy.
 
 Private to this collection (the leading underscore).
 """
@@ -38,6 +40,24 @@ def _listening_inodes(port: int) -> set[str]:
                         inodes.add(fields[9])
         except OSError:
             continue
+    return inodes
+
+
+def _unix_listening_inodes(path: str, table: str = "/proc/net/unix") -> set[str]:
+    """Inodes of the Unix stream sockets listening at ``path`` (as the binding process named it)."""
+    inodes = set()
+    try:
+        with open(table, encoding="utf-8", errors="replace") as fh:
+            next(fh)
+            for line in fh:
+                # Num RefCount Protocol Flags Type St Inode [Path]; flag 00010000 is __SO_ACCEPTCON
+                # (listening), type 0001 SOCK_STREAM.
+                fields = line.split(None, 7)
+                if len(fields) == 8 and fields[7].rstrip("\n") == path and fields[4] == "0001" \
+                        and int(fields[3], 16) & 0x10000:
+                    inodes.add(fields[6])
+    except OSError:
+        pass
     return inodes
 
 
@@ -138,20 +158,50 @@ def _der_fingerprint(der: bytes) -> str:
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
+def _proxy_problem(service: str, pid: int, port: int, socket: str, proxy_service: str) -> str:
+    """Behind a proxy: what is off about the server's socket or the proxy's port ("" when nothing)."""
+    try:
+        mine = _socket_inodes(pid)
+    except PermissionError:
+        mine = None
+    unix = _unix_listening_inodes(socket)
+    if not unix:
+        return f"nothing listens on {socket} yet"
+    if mine is not None and not unix & mine:
+        return f"{socket} is held by another process, not by {service} (PID {pid})"
+    proxy = service_state(proxy_service)
+    proxy_pid = int(proxy.get("MainPID") or 0)
+    if proxy.get("ActiveState") != "active" or not proxy_pid:
+        return f"{proxy_service} is {proxy.get('ActiveState', 'unknown')}/{proxy.get('SubState', '')}"
+    listening = _listening_inodes(port)
+    if not listening:
+        return f"nothing listens on port {port} yet"
+    if not owns_port(proxy_pid, port, listening):
+        return f"port {port} is held by {_holder(port, listening, proxy_pid)}, not by {proxy_service} (PID {proxy_pid})"
+    return ""
+
+
 def check_once(url: str, service: str, port: int, cert: str | None, version: str | None,
-               client: tuple[str, str] | None = None) -> tuple[bool, str, dict]:
-    """One round of every check: (passed, what failed first, what was seen)."""
+               client: tuple[str, str] | None = None, socket: str | None = None,
+               proxy_service: str | None = None) -> tuple[bool, str, dict]:
+    """One round of every check: (passed, what failed first, what was seen). With ``socket`` and
+    ``proxy_service``, the server listens on that Unix socket and the proxy on ``port``."""
     seen: dict = {}
     state = service_state(service)
     pid = int(state.get("MainPID") or 0)
     seen.update(active=state.get("ActiveState"), main_pid=pid, restarts=int(state.get("NRestarts") or 0))
     if state.get("ActiveState") != "active" or not pid:
         return False, f"{service} is {state.get('ActiveState', 'unknown')}/{state.get('SubState', '')}", seen
-    listening = _listening_inodes(port)
-    if not listening:
-        return False, f"nothing listens on port {port} yet", seen
-    if not owns_port(pid, port, listening):
-        return False, f"port {port} is held by {_holder(port, listening, pid)}, not by {service} (PID {pid})", seen
+    if socket and proxy_service:
+        problem = _proxy_problem(service, pid, port, socket, proxy_service)
+        if problem:
+            return False, problem, seen
+    else:
+        listening = _listening_inodes(port)
+        if not listening:
+            return False, f"nothing listens on port {port} yet", seen
+        if not owns_port(pid, port, listening):
+            return False, f"port {port} is held by {_holder(port, listening, pid)}, not by {service} (PID {pid})", seen
     try:
         status, body, der = _get(url, "", 5, client)
         anonymous, _body, _der = _get(url, "/status", 5, client)
@@ -176,11 +226,11 @@ def check_once(url: str, service: str, port: int, cert: str | None, version: str
 
 
 def wait(url: str, service: str, port: int, cert: str | None, version: str | None, timeout: float, delay: float,
-         client: tuple[str, str] | None = None) -> dict:
+         client: tuple[str, str] | None = None, socket: str | None = None, proxy_service: str | None = None) -> dict:
     start = time.monotonic()
     held = ""
     while True:
-        passed, problem, seen = check_once(url, service, port, cert, version, client)
+        passed, problem, seen = check_once(url, service, port, cert, version, client, socket, proxy_service)
         # A unit that crash-loops because another process holds its port is "activating" most of
         # the time: the holder, once seen, is what the failure must name.
         held = problem if " is held by " in problem else held

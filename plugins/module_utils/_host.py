@@ -169,6 +169,17 @@ def fail2ban_jails() -> list[str] | None:
     return [jail.strip() for jail in match.group(1).split(",") if jail.strip()]
 
 
+def protected_symlinks(path: str = "/proc/sys/fs/protected_symlinks") -> int:
+    """The kernel's fs.protected_symlinks: with 1, nobody follows a link in a sticky world-writable
+    directory that another user made (the reverse proxy's socket directory relies on it); -1 when
+    it can't be read."""
+    try:
+        with open(path, encoding="ascii") as fh:
+            return int(fh.read().strip())
+    except (OSError, ValueError):
+        return -1
+
+
 def service(name: str, restart_files: list[str]) -> dict:
     """The unit's state, and whether its running process predates files it reads: a restart that
     an earlier run wrote the files for but never made (it failed, or was cut off first)."""

@@ -15,6 +15,8 @@ description:
     of a freshly (re)started server, not just any answer on the port.
   - The unit's own main process holds the listening socket on O(port) - a renamed unit's old
     server, or anything else on the port, is named in the failure.
+  - With O(socket) and O(proxy_service), the unit's main process listens on that Unix socket instead and the
+    proxy's main process holds O(port).
   - GET C(<url>) answers 200 with O(version) (the installed Jupyter Server's, or Notebook 6's).
   - GET C(<url>/status) refuses an anonymous caller (403).
   - Over HTTPS, the certificate presented has the fingerprint of O(cert), the one deployed.
@@ -55,6 +57,16 @@ options:
   client_key:
     description: The key of O(client_cert).
     type: path
+  socket:
+    description:
+      - Behind a reverse proxy, the Unix socket the unit's main process must listen on, as the server names
+        it; O(port) is then the proxy's and O(url) goes through the proxy.
+    type: path
+    version_added: 0.4.0
+  proxy_service:
+    description: The reverse proxy's systemd unit (such as C(nginx)), whose main process must hold O(port).
+    type: str
+    version_added: 0.4.0
 attributes:
   platform:
     support: full
@@ -119,14 +131,16 @@ def main():
             "delay": {"type": "float", "default": 0.25},
             "client_cert": {"type": "path"},
             "client_key": {"type": "path"},
+            "socket": {"type": "path"},
+            "proxy_service": {"type": "str"},
         },
-        required_together=[("client_cert", "client_key")],
+        required_together=[("client_cert", "client_key"), ("socket", "proxy_service")],
         supports_check_mode=True,
     )
     p = module.params
     client = (p["client_cert"], p["client_key"]) if p["client_cert"] else None
     result = _health.wait(p["url"], p["service"], p["port"], p["cert"], p["version"] or None, p["timeout"], p["delay"],
-                          client)
+                          client, p["socket"], p["proxy_service"])
     passed, problem = result.pop("passed"), result.pop("problem")
     if not passed:
         journal = _health.journal(p["service"])

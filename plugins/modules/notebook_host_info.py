@@ -157,6 +157,12 @@ options:
     description: Also report fail2ban's service and the jails it runs.
     type: bool
     default: false
+  proxy:
+    description:
+      - A reverse proxy's systemd unit (such as C(nginx)), without C(.service), to report the state of, with
+        the kernel's C(fs.protected_symlinks) setting.
+    type: str
+    version_added: 0.4.0
   tls:
     description: The certificate to inspect; omit for plain HTTP.
     type: dict
@@ -358,6 +364,12 @@ kernels:
       kernel venvs and kernelspecs on disk that O(kernels.names) no longer lists.
   returned: when O(kernels) is given
   type: dict
+proxy:
+  description:
+    - C(active) and C(enabled) of the O(proxy) unit, and C(protected_symlinks), the kernel's
+      C(fs.protected_symlinks) (-1 when it can't be read).
+  returned: when O(proxy) is given
+  type: dict
 instances:
   description:
     - The servers this collection runs on the host, read from their units and configs - C(service),
@@ -445,6 +457,7 @@ def main():
                 "restart_files": {"type": "list", "elements": "path", "default": []},
             }},
             "fail2ban": {"type": "bool", "default": False},
+            "proxy": {"type": "str"},
             "tls": {"type": "dict", "options": {
                 "cert": {"type": "path", "required": True},
                 "key": {"type": "path", "required": True},
@@ -496,6 +509,8 @@ def main():
         }
         if p["fail2ban"]:
             answer["fail2ban"] = {**_host.service("fail2ban", []), "jails": _host.fail2ban_jails()}
+        if p["proxy"]:
+            answer["proxy"] = {**_host.service(p["proxy"], []), "protected_symlinks": _host.protected_symlinks()}
         if p["tls"]:
             tls = p["tls"]
             answer["tls"] = _tls.inspect(tls["cert"], tls["key"], tls["renew_days"] * 86400)

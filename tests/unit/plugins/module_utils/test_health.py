@@ -118,3 +118,37 @@ def test_server_files_of_both_notebook_generations_name_their_unit(tmp_path):
     found = _health._server_files(8888, root=str(tmp_path))
     assert found == {os.getpid(): "nb6.service"} or found == {os.getpid(): "jupyter-notebook.service"}
     assert _health._server_files(7777, root=str(tmp_path)) == {}
+
+
+def test_behind_a_proxy_the_socket_is_the_unit_s_and_the_port_the_proxy_s(server, unit, tls_files, tmp_path):
+    """This process is both the unit's main process (it listens on the Unix socket) and the
+    proxy's (it holds the port); a socket nobody listens on is named."""
+    import socket as _socket
+
+    path = str(tmp_path / "jupyter.sock")
+    url, cert = f"https://127.0.0.1:{server}/api", str(tls_files[0])
+    passed, problem, _seen = _health.check_once(url, "nb", server, cert, "", socket=path, proxy_service="nginx")
+    assert not passed and problem == f"nothing listens on {path} yet"
+    listener = _socket.socket(_socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen()
+    try:
+        assert _health._unix_listening_inodes(path) == {str(os.fstat(listener.fileno()).st_ino)}
+        passed, problem, _seen = _health.check_once(url, "nb", server, cert, "", socket=path, proxy_service="nginx")
+        assert passed, problem
+    finally:
+        listener.close()
+
+
+def test_unix_listening_inodes_reads_only_listening_stream_sockets(tmp_path):
+    table = tmp_path / "unix"
+    table.write_text(
+        "Num       RefCount Protocol Flags    Type St Inode Path\n"
+        "0000000000000000: 00000002 00000000 00010000 0001 01 111 /run/a.sock\n"
+        "0000000000000000: 00000002 00000000 00000000 0001 03 222 /run/a.sock\n"
+        "0000000000000000: 00000002 00000000 00010000 0002 01 333 /run/a.sock\n"
+        "0000000000000000: 00000002 00000000 00010000 0001 01 444 /run/a sock with spaces\n"
+        "0000000000000000: 00000002 00000000 00000000 0001 03 555\n"
+    )
+    assert _health._unix_listening_inodes("/run/a.sock", str(table)) == {"111"}
+    assert _health._unix_listening_inodes("/run/a sock with spaces", str(table)) == {"444"}
