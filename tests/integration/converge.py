@@ -75,12 +75,25 @@ def converge_each(host: str, cases: list[dict], timeout: float = 900, forks: int
         inventory.write_text(json.dumps({"notebooks": {"hosts": aliases}}))
         argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", os.environ["NB_INVENTORY"], "-i", str(inventory),
                 "--limit", ",".join(aliases), "--forks", str(forks), str(PLAYBOOK)]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
-                              env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"})
-    output = proc.stdout + proc.stderr
+        # One stream: ansible-core 2.19 writes a failure's message to stderr just before the
+        # "fatal: [host]" line on stdout; kept in order, the message goes with that host.
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                              check=False, env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"})
+    output = proc.stdout
+    mine: dict[str, list[str]] = {alias: [] for alias in aliases}
+    pending: list[str] = []
+    for line in output.splitlines():
+        named = [alias for alias in aliases if f"[{alias}]" in line]
+        if line.startswith("[ERROR]"):
+            pending = [line]
+        elif named:
+            for alias in named:
+                mine[alias] += pending + [line]
+            pending = []
+        elif pending:
+            pending.append(line)
     runs = []
     for alias in aliases:
         recap = parse(proc.returncode, output, alias)
-        mine = "\n".join(line for line in output.splitlines() if f"[{alias}]" in line)
-        runs.append(Run(1 if recap.failed else 0, mine, recap.changed, recap.failed))
+        runs.append(Run(1 if recap.failed else 0, "\n".join(mine[alias]), recap.changed, recap.failed))
     return runs
