@@ -134,8 +134,8 @@ def test_two_instances_then_one(server, host, tmp_path):
         # One role call with notebook_instances deploys the same two servers: nothing to change.
         both = run_playbook(_instances_playbook(tmp_path, [{"notebook_instance": "notebook"}, LAB]), limit=host)
         assert both[0] == 0 and parse(*both, host).changed == 0, both[1][-3000:]
-        clash = run_playbook(_instances_playbook(tmp_path, [{"notebook_instance": "notebook"},
-                                                           {**LAB, "notebook_port": 8888}]), limit=host)
+        clashing = [{"notebook_instance": "notebook"}, {**LAB, "notebook_port": 8888}]
+        clash = run_playbook(_instances_playbook(tmp_path, clashing), limit=host)
         assert clash[0] != 0 and parse(*clash, host).changed == 0 and "notebook_port" in clash[1], clash[1][-3000:]
         # What would make two servers share something is refused, naming the other, before any change.
         for extra, words in (({**LAB, "notebook_instance": "lab2", "notebook_port": 8888}, ["notebook_port 8888", "jupyter-notebook"]),

@@ -74,8 +74,8 @@ def test_nginx_alone_listens_and_the_socket_is_nginx_s_alone(host):
     owner = sh(host, f"stat -c '%U %G %a' {SOCKET}").split()
     assert owner == ["jupyter", "www-data", "660"], owner
     # Root's directories: the outer one shuts everybody but root and www-data out.
-    assert sh(host, f"stat -c '%U %G %a' {PROXY_DIR} {PROXY_DIR}/socket").split() == ["root", "www-data", "750",
-                                                                                  "root", "www-data", "3713"]
+    expected = ["root", "www-data", "750", "root", "www-data", "3713"]
+    assert sh(host, f"stat -c '%U %G %a' {PROXY_DIR} {PROXY_DIR}/socket").split() == expected
     assert _connect_as(host, "nobody", SOCKET) == "PermissionError"
     assert _connect_as(host, "www-data", SOCKET) == "HTTP/1.1 200 OK"
 
@@ -117,7 +117,7 @@ def test_the_address_fail2ban_sees_is_nginx_s_peer_not_what_the_client_claims(se
     assert client.login(server["password"] + "-wrong").status_code == 401
     peer = sh(host, "tail -n 1 /var/log/nginx/access.log").split()[0]
     lines = ""
-    for _ in range(20):
+    for _attempt in range(20):
         lines = sh(host, f"journalctl -u {SERVICE} --since '{marker}' --no-pager -o short | grep ' 401 POST /nb/login' || true")
         if lines:
             break

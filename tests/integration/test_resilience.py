@@ -368,7 +368,7 @@ def test_bad_input_fails_before_any_change(host, paths, tmp_path):
         # ansible-playbook; those checked across a batch run as converges of their own, four at a time.
         with ThreadPoolExecutor(4) as pool:
             separate = pool.map(lambda case: converge(host, case[0], timeout=300), apart)
-            runs = converge_each(host, [extra for extra, _ in together], timeout=900)
+            runs = converge_each(host, [case[0] for case in together], timeout=900)
             runs += list(separate)
         cases = together + apart
         for (extra, variable), run in zip(cases, runs):

@@ -225,9 +225,8 @@ def test_kernels_reads_each_venv_and_finds_the_ones_no_longer_listed(tmp_path):
     venvs, specs = tmp_path / "kernels", tmp_path / "etc" / "kernels"
     for directory in (venvs / "old", venvs / "py-extra", specs / "old", specs / "py-extra", specs / "ir"):
         directory.mkdir(parents=True)
-    answer = _host.kernels(str(venvs), str(specs), [{"name": "py-extra", "requirements": ["ipykernel", "tabulate"]},
-                                                      {"name": "new", "requirements": ["ipykernel"]}],
-                           ["py-extra", "new", "ir"])
+    wanted = [{"name": "py-extra", "requirements": ["ipykernel", "tabulate"]}, {"name": "new", "requirements": ["ipykernel"]}]
+    answer = _host.kernels(str(venvs), str(specs), wanted, ["py-extra", "new", "ir"])
     assert answer["stale"] == [str(venvs / "old"), str(specs / "old")]
     assert answer["venvs"]["new"]["plan"]["create"] is True
     assert answer["venvs"]["new"]["plan"]["install"] == ["ipykernel"]
