@@ -239,9 +239,16 @@ def instances(unit_dir: str = "/etc/systemd/system") -> list[dict]:
             "home": env.get("HOME", ""),
             "root_dir": fields["WorkingDirectory"],
             "user": fields["User"],
-            "port": _configured_port(config_dir),
+            # Behind a proxy the server has a socket and no port; the unit's Description names
+            # the port users reach (nginx's).
+            "port": _configured_port(config_dir) or _described_port(text),
         })
     return found
+
+
+def _described_port(unit_text: str) -> int:
+    described = re.search(r"^Description=.*:(\d+)\)$", unit_text, re.M)
+    return int(described.group(1)) if described else 0
 
 
 def _configured_port(config_dir: str) -> int:

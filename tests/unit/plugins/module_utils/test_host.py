@@ -217,6 +217,11 @@ def test_instances_are_read_from_the_roles_units_and_configs(tmp_path):
     (config / "jupyter_server_config.json").unlink()
     (config / "jupyter_notebook_config.json").write_text('{"NotebookApp": {"port": 8890}}')
     assert _host.instances(str(units))[0]["port"] == 8890
+    # Behind nginx the config has a socket and no port: the unit's Description gives nginx's.
+    (config / "jupyter_notebook_config.json").write_text('{"NotebookApp": {"sock": "/run/x/jupyter.sock"}}')
+    unit = units / "jupyter-lab.service"
+    unit.write_text("[Unit]\nDescription=Jupyter Notebook server (https://*:9443)\n" + unit.read_text())
+    assert _host.instances(str(units))[0]["port"] == 9443
 
 
 def test_kernels_reads_each_venv_and_finds_the_ones_no_longer_listed(tmp_path):
