@@ -73,7 +73,7 @@ options:
     description:
       - A lock for this venv, a requirements file's text with an exact pin and C(--hash=sha256:...) for every
         distribution (C(uv pip compile --generate-hashes)). The install is of exactly that file, with
-        C(--require-hashes): a file whose sha256 the lock doesn't list is refused. O(requirements) then names the
+        C(--require-hashes), and a file whose sha256 the lock doesn't list is refused. O(requirements) then names the
         pins, which tell whether the venv already holds the lock.
     type: str
     default: ""

@@ -26,7 +26,7 @@ options:
   wheels:
     description:
       - Per distribution, C(name) and C(candidates), a list of C(filename) and C(sha256), best first
-        (what the M(nbops.jupyter.lock_plan) filter returns).
+        (what the P(nbops.jupyter.lock_plan#filter) filter returns).
     type: list
     elements: dict
     required: true
