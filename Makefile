@@ -5,11 +5,11 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 COLLECTIONS := $(CURDIR)/.build/collections
-SCENARIOS ?= default alternative upgrade ca acme resilience
+SCENARIOS ?= default alternative upgrade ca acme resilience offline
 # make test runs the scenarios in parallel lanes (each lane one scenario after the other): the
-# long resilience scenario, then acme, in one; the others beside it. Each scenario runs both
-# platforms.
-LANES ?= 'resilience acme' 'default alternative upgrade ca'
+# long resilience scenario, then acme and the short offline one, in one; the others beside it.
+# Each scenario runs both platforms.
+LANES ?= 'resilience acme offline' 'default alternative upgrade ca'
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
