@@ -42,6 +42,13 @@ options:
     description: V(uv) also reads C(uv.txt).
     type: str
     default: uv
+  glibc:
+    description:
+      - The host's glibc (such as V(2.36)), to tell which locked packages the wheelhouse still lacks
+        for it; each venv's RV(_value.venvs.missing) then holds them as a requirements file (what
+        C(playbooks/lock.yml) downloads). A lacking wheel is no error then.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -55,7 +62,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - C(venvs) - per key, C(pins) (name==version) and C(lock) (the requirements file to install, with hashes);
+    - C(venvs) - per key, C(pins) (name==version), C(lock) (the requirements file to install, with hashes) and,
+      with O(glibc), C(missing) (the entries the wheelhouse lacks, as such a file);
       C(uv_version); C(wheels) - per distribution, its C(candidates) (C(filename), C(sha256)), best first.
   type: dict
 """
@@ -75,17 +83,20 @@ def _read(lock_dir: str, key: str) -> tuple[str, str]:
         raise _lock.LockError(f"notebook_lock_dir: no lock {path} ({exc.strerror}); make it with playbooks/lock.yml") from None
 
 
-def _plan(lock_dir, venvs, python_version, machine, wheelhouse="", installer="uv"):
+def _plan(lock_dir, venvs, python_version, machine, wheelhouse="", installer="uv", glibc=""):
     env = _lock.environment(str(python_version), str(machine))
-    files = sorted(os.listdir(wheelhouse)) if wheelhouse else []
+    files = sorted(os.listdir(wheelhouse)) if wheelhouse and os.path.isdir(wheelhouse) else []
     plan = {"venvs": {}, "uv_version": "", "wheels": []}
     seen = set()
+    glibc_minor = int(str(glibc).split(".")[1]) if glibc else 99
 
     def add_wheels(entries, source):
-        for wheel in _lock.wheels_for(entries, wheelhouse, env, source, files):
-            if wheel["candidates"][0]["filename"] not in seen:
+        wheels = _lock.wheels_for(entries, wheelhouse, env, source, files, glibc_minor, missing_ok=bool(glibc))
+        for wheel in wheels:
+            if wheel["candidates"] and wheel["candidates"][0]["filename"] not in seen:
                 seen.add(wheel["candidates"][0]["filename"])
                 plan["wheels"].append(wheel)
+        return [entry for entry, wheel in zip(entries, wheels) if not wheel["candidates"]]
 
     for venv in venvs:
         path, text = _read(lock_dir, venv["key"])
@@ -97,7 +108,7 @@ def _plan(lock_dir, venvs, python_version, machine, wheelhouse="", installer="uv
         plan["venvs"][venv["key"]] = {"pins": [f"{e['name']}=={e['version']}" for e in entries],
                                       "lock": _lock.render(entries)}
         if wheelhouse:
-            add_wheels(entries, path)
+            plan["venvs"][venv["key"]]["missing"] = _lock.render(add_wheels(entries, path))
     if installer == "uv":
         path, text = _read(lock_dir, "uv")
         entries = [e for e in _lock.applying(_lock.parse(text, path), env) if e["name"] == "uv"]
@@ -109,8 +120,8 @@ def _plan(lock_dir, venvs, python_version, machine, wheelhouse="", installer="uv
     return plan
 
 
-def lock_plan(lock_dir, venvs, python_version, machine, wheelhouse="", installer="uv"):
-    return filter_call("lock_plan", _plan, lock_dir, venvs, python_version, machine, wheelhouse, installer)
+def lock_plan(lock_dir, venvs, python_version, machine, wheelhouse="", installer="uv", glibc=""):
+    return filter_call("lock_plan", _plan, lock_dir, venvs, python_version, machine, wheelhouse, installer, glibc)
 
 
 class FilterModule:

@@ -86,12 +86,13 @@ def unmet(entries: list[dict], requirements: list[str], env: dict) -> list[str]:
     return missing
 
 
-def supported_tags(env: dict) -> list:
-    """The wheel tags CPython of ``env`` accepts on manylinux (any glibc: the host judges that)."""
+def supported_tags(env: dict, glibc_minor: int = 99) -> list:
+    """The wheel tags CPython of ``env`` accepts on manylinux up to glibc 2.``glibc_minor`` (by
+    default any: the host judges that, see notebook_wheels)."""
     from packaging import tags  # pylint: disable=import-outside-toplevel
     version = tuple(int(p) for p in env["python_version"].split("."))
     arch = env["platform_machine"]
-    platforms = [f"manylinux_2_{minor}_{arch}" for minor in range(99, 4, -1)]
+    platforms = [f"manylinux_2_{minor}_{arch}" for minor in range(glibc_minor, 4, -1)]
     platforms += [f"manylinux2014_{arch}", f"manylinux2010_{arch}", f"manylinux1_{arch}", f"linux_{arch}"]
     return list(tags.cpython_tags(version, platforms=platforms)) + list(tags.compatible_tags(version, platforms=platforms))
 
@@ -108,11 +109,13 @@ def sha256(path: str) -> str:
     return _HASHED[key]
 
 
-def wheels_for(entries: list[dict], wheelhouse: str, env: dict, source: str, files: list[str] | None = None) -> list[dict]:
+def wheels_for(entries: list[dict], wheelhouse: str, env: dict, source: str, files: list[str] | None = None,
+               glibc_minor: int = 99, missing_ok: bool = False) -> list[dict]:
     """Per entry, its wheels in the wheelhouse this Python and CPU can install, best first, each
-    hashed and checked against the lock: [{name, version, candidates: [{filename, sha256}]}]."""
+    hashed and checked against the lock: [{name, version, candidates: [{filename, sha256}]}].
+    With ``missing_ok`` an entry without a wheel has no candidates instead of being an error."""
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename  # pylint: disable=import-outside-toplevel
-    rank = {tag: index for index, tag in enumerate(supported_tags(env))}
+    rank = {tag: index for index, tag in enumerate(supported_tags(env, glibc_minor))}
     by_pin: dict[tuple, list] = {}
     for filename in files if files is not None else sorted(os.listdir(wheelhouse)):
         if not filename.endswith(".whl"):
@@ -128,6 +131,9 @@ def wheels_for(entries: list[dict], wheelhouse: str, env: dict, source: str, fil
     result = []
     for entry in entries:
         found = by_pin.get((entry["name"], str(Version(entry["version"]))), [])
+        if not found and missing_ok:
+            result.append({"name": entry["name"], "version": entry["version"], "candidates": []})
+            continue
         if not found:
             raise LockError(f"notebook_wheelhouse {wheelhouse} has no wheel of {entry['name']} {entry['version']} "
                             f"(locked in {source}) for CPython {env['python_version']} on {env['platform_machine']}; "

@@ -87,3 +87,12 @@ def test_pip_hosts_need_no_uv_lock(fleet):
     assert plan["uv_version"] == "" and plan["wheels"] == []
     with pytest.raises(AnsibleFilterError, match=r"no lock .*uv\.txt"):
         lock_plan(str(fleet["locks"]), VENVS, "3.11.2", "x86_64")
+
+
+def test_with_a_glibc_it_says_what_the_wheelhouse_lacks(fleet):
+    """What playbooks/lock.yml downloads: only the entries without a wheel for that host."""
+    (fleet["house"] / "nbold-0.1-py3-none-any.whl").unlink()
+    plan = lock_plan(str(fleet["locks"]), VENVS, "3.11.2", "x86_64", str(fleet["house"]), "pip", "2.36")
+    assert plan["venvs"]["server"]["missing"].startswith("nbold==0.1 --hash=sha256:")
+    assert plan["venvs"]["server"]["missing"].count("\n") == 1
+    assert lock_plan(str(fleet["locks"]), VENVS, "3.13.5", "x86_64", str(fleet["house"]), "pip", "2.41")["venvs"]["server"]["missing"] == ""
