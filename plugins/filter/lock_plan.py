@@ -45,7 +45,7 @@ options:
   glibc:
     description:
       - The host's glibc (such as V(2.36)), to tell which locked packages the wheelhouse still lacks
-        for it; each venv's RV(_value.venvs.missing) then holds them as a requirements file (what
+        for it; each venv's C(missing) in the result then holds them as a requirements file (what
         C(playbooks/lock.yml) downloads). A lacking wheel is no error then.
     type: str
     default: ""
