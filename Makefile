@@ -5,12 +5,12 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 COLLECTIONS := $(CURDIR)/.build/collections
-SCENARIOS ?= default alternative upgrade ca acme resilience proxy
+SCENARIOS ?= default alternative upgrade ca acme resilience proxy offline
 # make test runs the scenarios in three parallel lanes (each lane one scenario after the other),
 # of about the same length: much of a scenario's time is waiting (health gates, restarts,
 # culling, downloads), so three lanes finish sooner than two on two cores. Each scenario runs
 # both platforms.
-LANES ?= 'resilience' 'default upgrade' 'proxy alternative ca acme'
+LANES ?= 'resilience' 'default upgrade offline' 'proxy alternative ca acme'
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)

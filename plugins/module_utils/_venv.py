@@ -119,6 +119,9 @@ def requirement_class(venv: str):
     return None
 
 
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)$")
+
+
 def evaluate(requirements: list[str], have: dict[str, str], venv: str) -> dict[str, dict]:
     """For each requirement: its project name, the installed version and whether that satisfies
     it (None when that can't be told here: nothing to check it with)."""
@@ -130,6 +133,14 @@ def evaluate(requirements: list[str], have: dict[str, str], venv: str) -> dict[s
         if bare.match(spec):
             version = have.get(normalize(spec))
             result[spec] = {"name": normalize(spec), "version": version, "satisfied": version is not None}
+            continue
+        pinned = _PIN.match(spec)
+        if pinned and (have.get(normalize(pinned.group(1))) == pinned.group(2) or requirement is None):
+            # A lock's pins (name==version, as uv writes them) need no parser: the versions uv
+            # wrote in dist-info names are the ones it pinned.
+            version = have.get(normalize(pinned.group(1)))
+            result[spec] = {"name": normalize(pinned.group(1)), "version": version,
+                            "satisfied": version == pinned.group(2)}
             continue
         if requirement is None:
             name = normalize(re.split(r"[\s\[<>=!~;@]", spec.strip(), maxsplit=1)[0])
@@ -224,7 +235,9 @@ def plan(state: dict, desired: str, installer: str, uv_version: str) -> dict:
     }
 
 
-def installer_argv(venv: str, installer: str, steps: dict, extra_args: list[str]) -> list[str]:
+def installer_argv(venv: str, installer: str, steps: dict, extra_args: list[str], lock: str | None = None) -> list[str]:
+    """The installer's command; with a lock file, all of it with --require-hashes (the installer
+    installs what is missing and checks every file it takes against the lock)."""
     if installer == "uv":
         argv = [os.path.join(venv, "bin", "uv"), "pip", "install", "--python", os.path.join(venv, "bin", "python"),
                 "--compile-bytecode"]
@@ -234,6 +247,8 @@ def installer_argv(venv: str, installer: str, steps: dict, extra_args: list[str]
         argv = [os.path.join(venv, "bin", "pip"), "install", "--disable-pip-version-check", "--no-input"]
         argv += ["--upgrade"] if steps["upgrade"] else []
         argv += ["--force-reinstall"] if steps["reinstall"] else []
+    if lock:
+        return argv + ["--require-hashes"] + (["--no-deps"] if installer == "pip" else []) + list(extra_args) + ["-r", lock]
     return argv + list(extra_args) + list(steps["install"])
 
 

@@ -69,6 +69,14 @@ options:
     description: The interpreter that makes the virtualenv.
     type: str
     default: python3
+  lock:
+    description:
+      - A lock for this venv, a requirements file's text with an exact pin and C(--hash=sha256:...) for every
+        distribution (C(uv pip compile --generate-hashes)). The install is of exactly that file, with
+        C(--require-hashes), and a file whose sha256 the lock doesn't list is refused. O(requirements) then names the
+        pins, which tell whether the venv already holds the lock.
+    type: str
+    default: ""
   lock_dir:
     description: A root-owned C(0700) directory for the lock, made when missing.
     type: path
@@ -165,6 +173,7 @@ import fcntl
 import json
 import os
 import subprocess
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -215,6 +224,14 @@ def predict_latest(module, params, state) -> list[str]:
                   if have.get(name) != version)
 
 
+def _write_lock(params) -> str:
+    """The lock as a file for the installer, in root's own lock directory (never /tmp)."""
+    fd, path = tempfile.mkstemp(dir=params["lock_dir"], prefix="lock-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(params["lock"])
+    return path
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -226,6 +243,7 @@ def main():
             "index_url": {"type": "str", "default": "", "no_log": True},
             "extra_args": {"type": "list", "elements": "str", "default": []},
             "python": {"type": "str", "default": "python3"},
+            "lock": {"type": "str", "default": ""},
             "lock_dir": {"type": "path", "default": "/run/nbops-jupyter"},
         },
         supports_check_mode=True,
@@ -312,10 +330,15 @@ def run(module, params, sources, walker) -> dict:
 
     before = state["installed"]
     _venv.write_started(venv, before)
-    argv = _venv.installer_argv(venv, installer, steps, params["extra_args"])
     uv_now = result["uv_version"] or None
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False,
-                          env=_venv.installer_env(installer, params["index_url"], uv_now))
+    locked = _write_lock(params) if params["lock"] else None
+    try:
+        argv = _venv.installer_argv(venv, installer, steps, params["extra_args"], locked)
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False,
+                              env=_venv.installer_env(installer, params["index_url"], uv_now))
+    finally:
+        if locked:
+            os.unlink(locked)
     after = _venv.installed(venv)
     _venv.finish(venv, proc.returncode == 0, before, after)
     result.update(installed=after, requirements=_venv.evaluate(params["requirements"], after, venv),

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The server under test is given by the environment (molecule's verify and `make demo` set it):
 NB_URL (https://127.0.0.1:PORT/), NB_PASSWORD, NB_CA (a PEM file to trust, empty for none),
-NB_HOST (the container), NB_EXPECT_MAJOR (6 or 7)."""
+NB_HOST (the container), NB_EXPECT_MAJOR (6 or 7); NB_RELAY_CONTAINER instead of NB_URL for a
+container without network."""
 
 from __future__ import annotations
 
@@ -25,8 +26,13 @@ def _env(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def server():
+    # A container without network (the offline scenario): through a relay over `docker exec`.
+    container = os.environ.get("NB_RELAY_CONTAINER")
+    if container:
+        from relay import DockerRelay  # pylint: disable=import-outside-toplevel
+        relay = DockerRelay(container, int(os.environ.get("NB_PORT", "8888")))
     return {
-        "url": _env("NB_URL"),
+        "url": f"https://127.0.0.1:{relay.port}/" if container else _env("NB_URL"),
         "password": _env("NB_PASSWORD"),
         "ca": os.environ.get("NB_CA") or None,
         "host": os.environ.get("NB_HOST", ""),

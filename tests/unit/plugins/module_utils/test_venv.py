@@ -148,3 +148,11 @@ def test_credentials_go_to_the_environment_not_argv():
         assert not any("s3cret" in word for word in argv)
         assert _venv.installer_env(installer, url)[variable] == url
     assert _venv.tail(f"error fetching {url}/notebook/") == ["error fetching https://***@pypi.example.org/simple/notebook/"]
+
+
+def test_lock_pins_are_judged_without_packaging(monkeypatch, tmp_path):
+    """A lock's name==version pins are checked with no parser (kernel venvs, hosts without packaging)."""
+    monkeypatch.setattr(_venv, "requirement_class", lambda venv: None)
+    result = _venv.evaluate(["tornado==6.6.1", "six==1.17.0"], {"tornado": "6.6.1", "six": "1.16.0"}, str(tmp_path))
+    assert result["tornado==6.6.1"]["satisfied"] is True
+    assert result["six==1.17.0"]["satisfied"] is False

@@ -151,3 +151,21 @@ def test_pip_installer_into_a_venv_with_pip(args):
     assert not result.get("failed"), json.dumps(result, indent=1)[-2500:]
     assert result["installed"]["nbprobe"] == "1.0" and os.path.exists(os.path.join(args["path"], "bin", "pip"))
     assert not run_module(notebook_venv, {**args, "installer": "pip"})["changed"]
+
+
+def test_a_lock_installs_with_require_hashes_and_refuses_a_wrong_hash(args, index, wheels, uv_wheel):
+    """With a lock, the install is exactly the lock (--require-hashes), from a wheelhouse with no
+    index: uv came from the wheelhouse too. A wheel whose hash the lock doesn't list is refused."""
+    import hashlib
+    build_wheel(wheels, "uv", uv_wheel[1], scripts={"uv": _uv_binary()})
+    wheel = wheels / "nbprobe-1.0-py3-none-any.whl"
+    good = f"nbprobe==1.0 --hash=sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}\n"
+    offline = {**args, "requirements": ["nbprobe==1.0"], "lock": good,
+               "extra_args": ["--no-index", "--find-links", str(wheels)]}
+    bad = run_module(notebook_venv, {**offline, "lock": "nbprobe==1.0 --hash=sha256:" + "0" * 64 + "\n"})
+    assert bad["failed"] and "nbprobe" in bad["msg"] and "nbprobe" not in bad["installed"]
+    result = run_module(notebook_venv, offline)
+    assert not result.get("failed"), json.dumps(result, indent=1)[-2500:]
+    assert result["installed"]["nbprobe"] == "1.0" and index.requests == []
+    assert not os.listdir(args["lock_dir"]) or all(name.endswith(".lock") for name in os.listdir(args["lock_dir"]))
+    assert not run_module(notebook_venv, offline)["changed"]
