@@ -18,10 +18,10 @@ comes with ansible-core).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 
+from ._digest import sha256_of
 from ._venv import normalize
 
 # sha256 of files already hashed in this process: (path, size, mtime_ns) -> hexdigest.
@@ -101,11 +101,8 @@ def sha256(path: str) -> str:
     st = os.stat(path)
     key = (path, st.st_size, st.st_mtime_ns)
     if key not in _HASHED:
-        digest = hashlib.sha256()
         with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        _HASHED[key] = digest.hexdigest()
+            _HASHED[key] = sha256_of(fh)
     return _HASHED[key]
 
 

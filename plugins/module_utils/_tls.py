@@ -27,6 +27,7 @@ import shutil
 import ssl
 import subprocess
 
+from ._digest import sha256_of
 from ._san import entries_from_names, entries_from_openssl
 
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
@@ -96,7 +97,7 @@ def _der_fingerprint(der: bytes) -> str:
 
 def file_sha256(path: str) -> str:
     with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
+        return sha256_of(fh)
 
 
 def openssl_time(value: str) -> datetime.datetime | None:

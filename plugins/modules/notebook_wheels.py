@@ -66,7 +66,6 @@ missing:
   elements: str
 """
 
-import hashlib
 import os
 import re
 import stat
@@ -74,6 +73,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nbops.jupyter.plugins.module_utils import _safepath, _uv
+from ansible_collections.nbops.jupyter.plugins.module_utils._digest import sha256_of
 
 
 def fits(filename: str, arch: str, glibc: tuple[int, int]) -> bool:
@@ -98,12 +98,9 @@ def cached(dir_fd: int, filename: str, sha256: str) -> bool | None:
         return False
     if not stat.S_ISREG(st.st_mode) or st.st_uid != 0 or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return None
-    digest = hashlib.sha256()
     fd = os.open(filename, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
     with os.fdopen(fd, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return True if digest.hexdigest() == sha256 else None
+        return True if sha256_of(fh) == sha256 else None
 
 
 def main():
