@@ -73,8 +73,7 @@ def converge_each(host: str, cases: list[dict], timeout: float = 900, forks: int
     with tempfile.TemporaryDirectory() as tmp:
         inventory = Path(tmp) / "cases.yml"
         inventory.write_text(json.dumps({"notebooks": {"hosts": aliases}}))
-        argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", os.environ["NB_INVENTORY"], "-i", str(inventory),
-                "--limit", ",".join(aliases), "--forks", str(forks), str(PLAYBOOK)]
+        argv = command(PLAYBOOK, None, "", ",".join(aliases), args=("-i", str(inventory), "--forks", str(forks)))
         # One stream: ansible-core 2.19 writes a failure's message to stderr just before the
         # "fatal: [host]" line on stdout; kept in order, the message goes with that host.
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
