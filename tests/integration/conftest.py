@@ -17,6 +17,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 from nbclient import NotebookClient  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "one_platform(host): runs on one host of the scenario (host 0 or 1 of NB_HOST_COUNT): what it "
+        "proves is the role's own logic, the same on every Debian release, and it takes minutes of converges")
+
+
+def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
+    """Spread the slow platform-independent tests over a scenario's hosts, which verify at the same
+    time: each runs once, on the host its marker names. Without NB_HOST_COUNT (one server), all run."""
+    count = int(os.environ.get("NB_HOST_COUNT", "1"))
+    index = int(os.environ.get("NB_HOST_INDEX", "0"))
+    for item in items:
+        marker = item.get_closest_marker("one_platform")
+        if marker and count > 1 and marker.args[0] % count != index:
+            item.add_marker(pytest.mark.skip(
+                reason=f"platform-independent: host {marker.args[0] % count} of this scenario runs it"))
+
+
 def _env(name: str) -> str:
     value = os.environ.get(name)
     if value is None:

@@ -37,6 +37,7 @@ def _xsrf_enforced(server) -> bool:
     return client.api("POST", "api/kernels", xsrf=False, json={"name": "python3"}).status_code == 403
 
 
+@pytest.mark.one_platform(0)
 def test_stray_config_is_reported_and_never_read(server, host, paths):
     """Config in the system and user paths (which Notebook would read after the role's) and a
     file no package installed in the venv's etc/jupyter: reported, not read, the venv's removed."""
@@ -73,6 +74,7 @@ def test_a_clean_shutdown_comes_back(server, host, paths):
     assert _main_pid(host, paths["service"]) not in (before, "0")
 
 
+@pytest.mark.one_platform(1)
 def test_the_health_gate_names_another_server_on_the_port(server, host, paths):
     """Another process holds the port while the server is down (here a plain HTTP server as
     root): the restarted server can't bind. The gate must fail naming the process that holds
@@ -92,6 +94,7 @@ def test_the_health_gate_names_another_server_on_the_port(server, host, paths):
     NotebookClient(server["url"], server["ca"]).wait_until_up()
 
 
+@pytest.mark.one_platform(0)
 def test_a_change_of_names_alone_keeps_the_key(server, host, paths):
     def spki():
         return sh(host, f"openssl x509 -in {paths['cert']} -noout -pubkey")

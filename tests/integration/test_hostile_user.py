@@ -75,6 +75,7 @@ def test_links_the_account_plants_never_steer_root(server, host):
         sh(host, f"rm -rf {' '.join(victims.values())} " + " ".join(PLANTED[n] for n in PLANTED if n != "root dir"))
 
 
+@pytest.mark.one_platform(1)
 def test_restart_lost_with_a_killed_run_is_made_by_the_next(server, host, paths):
     """The controller dies after the new config is written and before its handler: the next
     converge finds the server older than its config and restarts it."""
@@ -105,6 +106,7 @@ def test_restart_lost_with_a_killed_run_is_made_by_the_next(server, host, paths)
     assert _serves(server, server["password"]) == 302
 
 
+@pytest.mark.one_platform(0)
 def test_a_lock_another_user_holds_does_not_stop_the_converge(server, host):
     """The old lock lived in the world-writable /run/lock: any user could take it first."""
     sh(host, "runuser -u nobody -- sh -c 'umask 0; for f in /run/lock/jupyter-notebook-install.lock /run/lock/jupyter-notebook.lock; "
@@ -121,6 +123,7 @@ def test_a_lock_another_user_holds_does_not_stop_the_converge(server, host):
     _assert_converged(host)
 
 
+@pytest.mark.one_platform(1)
 def test_two_converges_at_once_leave_one_consistent_server(server, host, paths):
     """Both install (a package the venv lacks) and both make the certificate (it is gone): they
     take turns on root's locks, and what is left serves, is whole, and converges with changed=0."""
@@ -150,6 +153,7 @@ def test_two_converges_at_once_leave_one_consistent_server(server, host, paths):
     _assert_converged(host)
 
 
+@pytest.mark.one_platform(0)
 def test_index_credentials_never_show(server, host):
     """A token in notebook_pip_index_url: not in any process's argv (world-readable /proc), not in
     the async job's result file, not in -vvv output, not in the journal or files on the host."""

@@ -22,6 +22,7 @@ def _served_fingerprint(server) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
+@pytest.mark.one_platform(1)
 def test_a_replaced_pair_is_put_live_checked_and_the_key_never_shown(server, host, paths):
     """The live generation removed: the next converge puts the pair live again, runs the health
     gate (which compares the certificate served with the one deployed), and neither -vvv nor

@@ -87,6 +87,7 @@ def test_kernel_over_memory_max_dies_server_stays(server, logged_in, host, paths
         logged_in.delete_kernel(kernel)
 
 
+@pytest.mark.one_platform(1)
 def test_certificate_near_expiry_is_renewed_then_left_alone(server, host, paths):
     live = sh(host, f"readlink -f {paths['cert']}").strip()
     key = sh(host, f"readlink -f {paths['key']}").strip()
@@ -118,6 +119,7 @@ def test_deleted_key_is_made_again(server, host, paths):
     _assert_converged(host)
 
 
+@pytest.mark.one_platform(0)
 def test_busy_port_fails_loudly_and_never_moves(server, host, paths):
     port = server["port"]
     sh(host, f"systemctl stop {paths['service']} && systemd-run --unit nbops-squatter "
@@ -136,6 +138,7 @@ def test_busy_port_fails_loudly_and_never_moves(server, host, paths):
     NotebookClient(server["url"], server["ca"]).wait_until_up()
 
 
+@pytest.mark.one_platform(1)
 def test_converge_killed_during_install_is_healed(server, host, paths):
     venv = os.environ.get("NB_VENV", "/opt/jupyter-notebook/venv")
     # [p]/[u]: the pattern must not match the shell that runs pgrep.
@@ -170,6 +173,7 @@ def test_converge_killed_during_install_is_healed(server, host, paths):
     _assert_converged(host)
 
 
+@pytest.mark.one_platform(0)
 def test_new_password_logs_out_old_sessions(server, host):
     old = NotebookClient(server["url"], server["ca"])
     assert old.login(server["password"]).status_code == 302
@@ -351,10 +355,9 @@ def _expired(key_file, out):
     out.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
+@pytest.mark.one_platform(0)
 def test_bad_input_fails_before_any_change(host, paths, tmp_path):
-    if os.environ.get("NB_FIRST_HOST", "1") != "1":
-        pytest.skip("refused in preflight (on the controller) and by the host reader, the same on every platform: "
-                    "the first host of the scenario runs them")
+    # Refused in preflight (on the controller) and by the host reader, the same on every platform.
     sh(host, "id alice >/dev/null 2>&1 || useradd --create-home --uid 1500 --groups users --shell /bin/bash alice; "
              "mkdir -p /srv/alice-data && chown alice: /srv/alice-data")
     watched = f"{paths['config']} /etc/systemd/system/{paths['service']}.service /srv /var/lib/jupyter-notebook /opt"
@@ -387,6 +390,7 @@ def _failure(output: str) -> str:
     return "\n".join(line for line in output.splitlines() if "fatal:" in line or "msg" in line or "ERROR" in line or "failed" in line.lower())
 
 
+@pytest.mark.one_platform(1)
 def test_hand_edits_are_put_back_and_the_server_restarted(server, host, paths):
     """The converged run reads checksums, owners and modes instead of running the template and
     file tasks: drift in any of them must still be found and undone."""

@@ -154,6 +154,7 @@ print(" ".join(out))
         logged_in.delete_kernel(kernel)
 
 
+@pytest.mark.one_platform(1)
 def test_token_in_the_environment_does_not_open_token_login(server, host, paths):
     """A drop-in that sets JUPYTER_TOKEN must not re-open token login."""
     unit = paths["service"]
