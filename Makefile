@@ -10,7 +10,7 @@ SCENARIOS ?= default alternative upgrade ca acme resilience proxy offline
 # of about the same length: much of a scenario's time is waiting (health gates, restarts,
 # culling, downloads), so three lanes finish sooner than two on two cores. Each scenario runs
 # both platforms; the slow platform-independent tests are spread over them (marker one_platform).
-LANES ?= 'resilience acme' 'default upgrade offline' 'proxy alternative ca'
+LANES ?= 'resilience acme offline' 'default upgrade' 'proxy alternative ca'
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -22,7 +22,7 @@ export ANSIBLE_NOCOWS := 1
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 export XDG_CACHE_HOME := $(CURDIR)/.build/cache
 
-.PHONY: help venv collection testbed scanners unit lint sanity galaxy demo-test molecule test demo demo-down bench clean ee ee-image
+.PHONY: help venv collection testbed scanners unit ansible-test-units lint sanity galaxy demo-test molecule test demo demo-down bench clean ee ee-image
 
 help:
 	@echo "make demo       deploy a secure notebook server into a local container and print its URL"
@@ -76,6 +76,10 @@ lint: venv collection .venv-docs/.installed
 sanity: venv
 	command -v shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
 	tests/tools/ansible-test.sh sanity --venv --python 3.11
+
+# The same unit tests as `make unit`, run by ansible-test in its own venv (not in make test, which
+# runs them once, with `make unit`).
+ansible-test-units: venv
 	tests/tools/ansible-test.sh units --venv --python 3.11
 
 # The tarball Galaxy would get (tests, molecule and build files left out), checked by
@@ -145,7 +149,8 @@ demo: venv collection
 demo-down: venv collection
 	tests/testbed/demo.sh down
 
-# Timings, not assertions: by hand vs the role, a second run, fleets of 1-8 (see README).
+# Timings, not assertions: by hand vs the role over SSH (Ansible's defaults and the README's
+# settings) and docker, a second run, fleets of 8 and 32, the floors under each (README, Performance).
 bench: venv collection
 	tests/testbed/ensure-docker.sh
 	tests/testbed/build-images.sh bookworm

@@ -1,139 +1,30 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`make bench`: the recipe by hand against the role, on the same image, in one run.
 
-Prints every figure, the ratios b/a, c/b and d8/d1, the slowest tasks and the task count, and
-writes them to .build/bench/results.json. Not part of `make test`: figures, not assertions."""
+Hosts are fresh containers of the test image reached over SSH as an unprivileged account that
+becomes root with sudo (tests/bench/hosts.py), with Ansible's defaults and with the README's
+recommended settings side by side, and over the docker connection for comparison. Prints every
+figure with its target and writes all samples to .build/bench/results.json. Not part of
+`make test`: figures, not assertions. BENCH_QUICK=1: one round of the first and second converge
+with the recommended settings and where their CPU went, to try a change."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import resource
+import shutil
 import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-IMAGE = os.environ.get("BENCH_IMAGE", "nbops-testbed:debian12")
-ANSIBLE = Path(sys.executable).parent / "ansible-playbook"
-RUN_CONTAINER = REPO / "tests" / "testbed" / "run-container.sh"
-OUT = REPO / ".build" / "bench"
-# What a user runs: the shipped playbook.
-DEPLOY = REPO / "playbooks" / "deploy.yml"
+from hosts import IMAGE, OUT, REPO, cgroup, destroy, inventory, start
+from floors import ansible_floors, host_floors
+from measure import cgroup_seconds, playbook, prepare
 
-
-def sh(*argv, **kwargs):
-    return subprocess.run(argv, check=True, capture_output=True, text=True, **kwargs)
-
-
-def start(names):
-    for name in names:
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
-        sh(str(RUN_CONTAINER), name, IMAGE)
-
-
-def destroy(names):
-    if names:
-        subprocess.run(["docker", "rm", "-f", *names], capture_output=True, check=False)
-
-
-def inventory(names, extra=None):
-    hosts = {n: {"ansible_connection": "community.docker.docker"} for n in names}
-    data = {"notebooks": {"hosts": hosts, "vars": {"notebook_password": "bench-password", **(extra or {})}}}
-    fh = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, dir=OUT)
-    json.dump(data, fh)
-    fh.close()
-    return fh.name
-
-
-def container_cpu(names):
-    """CPU seconds the containers have used so far (cgroup v1 or v2), or None if unreadable."""
-    total = 0.0
-    for name in names:
-        cid = sh("docker", "inspect", "-f", "{{.Id}}", name).stdout.strip()
-        v1 = Path(f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage")
-        v2 = Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/cpu.stat")
-        if v1.exists():
-            total += int(v1.read_text()) / 1e9
-        elif v2.exists():
-            total += int(v2.read_text().split()[1]) / 1e6
-        else:
-            return None
-    return total
-
-
-def machine_ticks():
-    """(busy, total) CPU ticks of the whole machine: hosts, controller, dockerd and kernel."""
-    with open("/proc/stat", encoding="ascii") as fh:
-        ticks = [int(t) for t in fh.readline().split()[1:]]
-    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
-
-
-def children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def playbook(inv, path, forks=8):
-    env = {**os.environ, "ANSIBLE_PIPELINING": "true", "ANSIBLE_FORKS": str(forks), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
-           "PROFILE_TASKS_TASK_OUTPUT_LIMIT": os.environ.get("PROFILE_TASKS_TASK_OUTPUT_LIMIT", "8")}
-    start_time = time.monotonic()
-    proc = subprocess.run([str(ANSIBLE), "-i", inv, str(path)], capture_output=True, text=True, env=env, check=False)
-    elapsed = time.monotonic() - start_time
-    if proc.returncode != 0:
-        print(proc.stdout[-4000:], proc.stderr[-2000:])
-        raise SystemExit(f"{path.name} failed")
-    changed = sum(int(n) for n in re.findall(r"changed=(\d+)", proc.stdout))
-    return elapsed, changed, proc.stdout
-
-
-def prepared(names, extra=None):
-    start(names)
-    inv = inventory(names, extra)
-    playbook(inv, REPO / "molecule" / "shared" / "prepare.yml")
-    return inv
-
-
-def by_hand():
-    name = "nbops-bench-hand"
-    inv = prepared([name])
-    os.unlink(inv)
-    script = (REPO / "tests" / "bench" / "by_hand.sh").read_text()
-    cpu0, began = container_cpu([name]), time.monotonic()
-    subprocess.run(["docker", "exec", "-i", name, "bash", "-s"], input=script, text=True, check=True,
-                   capture_output=True)
-    elapsed, cpu1 = time.monotonic() - began, container_cpu([name])
-    destroy([name])
-    return elapsed, (None if cpu0 is None else cpu1 - cpu0)
-
-
-def role(names, extra=None, second=False):
-    inv = prepared(names, extra)
-    try:
-        # CPU of the first converge: on the hosts, and on the controller (ansible, docker CLI).
-        host0, controller0, ticks0 = container_cpu(names), children_cpu(), machine_ticks()
-        first, changed1, output = playbook(inv, DEPLOY)
-        host1, controller1, ticks1 = container_cpu(names), children_cpu(), machine_ticks()
-        result = {"first": first, "first_changed": changed1, "output": output,
-                  "cpu_per_host": None if host0 is None else (host1 - host0 + controller1 - controller0) / len(names),
-                  "machine_busy": (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])}
-        if second:
-            again, changed2, output2 = playbook(inv, DEPLOY)
-            result.update(second=again, second_changed=changed2, second_output=output2)
-        return result
-    finally:
-        os.unlink(inv)
-        destroy(names)
-
-
-def slowest(output, count=8):
-    recap = output.split("TASKS RECAP", 1)[-1]
-    rows = re.findall(r"^(.+?) -+ (\d+\.\d+)s$", recap, re.M)
-    return [(name.strip(), float(seconds)) for name, seconds in rows[:count]]
+DEPLOY = REPO / "playbooks" / "deploy.yml"  # what a user runs
+LOCK = REPO / "playbooks" / "lock.yml"
+CORES = os.cpu_count() or 1
+TARGETS = {"b_over_a": 0.5, "c_ssh_recommended_s": 2.0, "cpu_over_hand": 0.5, "d8_over_floor": 1.2,
+           "e32_wall_per_host_s": 0.5, "e32_controller_cpu_per_host_s": 0.5}
 
 
 def median(values):
@@ -142,96 +33,237 @@ def median(values):
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def main():
+def by_hand():
+    """The blog post's commands pasted into a root shell on a fresh host: wall and the host's CPU."""
+    name = "nbops-bench-hand"
+    start([name], ssh=False)
+    inv = inventory([name], "docker")
+    try:
+        prepare(inv, [name])
+        path = [cgroup(name)]
+        cpu0, began = cgroup_seconds(path), time.monotonic()
+        subprocess.run(["docker", "exec", "-i", name, "bash", "-s"], input=(REPO / "tests" / "bench" / "by_hand.sh").read_text(),
+                       text=True, check=True, capture_output=True)
+        return time.monotonic() - began, cgroup_seconds(path) - cpu0
+    finally:
+        os.unlink(inv)
+        destroy([name])
+
+
+def converged_host(setting: str, name: str, seconds: list[str], floors: bool = False):
+    """A fresh host's first converge with `setting`, then second converges with each of `seconds`;
+    with `floors`, the floors measured on it (tests/bench/floors.py)."""
+    start([name], ssh=setting != "docker")
+    docker_inv = inventory([name], "docker")
+    inv = inventory([name], "docker" if setting == "docker" else "ssh")
+    try:
+        prepare(docker_inv, [name])
+        first = playbook(inv, DEPLOY, [name], setting)
+        shutil.rmtree(OUT / "facts", ignore_errors=True)
+        # With the fact cache the first re-run fills it; the figure is the run after.
+        again = {s: playbook(inv, DEPLOY, [name], s) for s in seconds}
+        if "ssh-factcache" in seconds:
+            again["ssh-factcache"] = playbook(inv, DEPLOY, [name], "ssh-factcache")
+        measured = {**ansible_floors(inv, name), **host_floors(name)} if floors else {}
+        return first, again, measured
+    finally:
+        os.unlink(inv)
+        os.unlink(docker_inv)
+        destroy([name])
+
+
+def fleet(count: int, setting: str = "ssh-recommended", extra: dict | None = None, reruns: tuple = (), lock: bool = False,
+          first_over_docker: bool = False):
+    """`count` fresh hosts converged at once (forks = count), then re-run with each strategy of
+    `reruns`. With `first_over_docker` the first converge is set-up (the docker connection costs
+    the controller less), and only the re-runs are the figure."""
+    names = [f"nbops-bench-f{count}-{i}" for i in range(count)]
+    start(names)
+    docker_inv = inventory(names, "docker", extra)
+    inv = inventory(names, "ssh", extra)
+    result = {}
+    try:
+        prepare(docker_inv, names)
+        if lock:
+            result["lock"] = playbook(inv, LOCK, names, setting, forks=count)
+        if first_over_docker:
+            result["first"] = playbook(docker_inv, DEPLOY, names, "docker", forks=count)
+        else:
+            result["first"] = playbook(inv, DEPLOY, names, setting, forks=count)
+        for strategy in reruns:
+            result[f"rerun_{strategy}"] = playbook(inv, DEPLOY, names, setting, forks=count,
+                                                   extra_env={"ANSIBLE_STRATEGY": strategy})
+        return result
+    finally:
+        os.unlink(inv)
+        os.unlink(docker_inv)
+        destroy(names)
+
+
+def where_cpu_went(run, count=12):
+    rows = sorted(run.tasks, key=lambda r: r["host_cpu"] + r["controller_cpu"], reverse=True)
+    return [{"task": r["task"], "host_cpu": r["host_cpu"], "controller_cpu": r["controller_cpu"], "wall": r["wall"]}
+            for r in rows[:count]]
+
+
+def main():  # pylint: disable=too-many-locals,too-many-statements
     OUT.mkdir(parents=True, exist_ok=True)
-    default = os.environ.get("BENCH_INSTALLER", "uv")
-    # PyPI answers the same download in 3 s or 9 s from one minute to the next: every figure that
-    # downloads is taken this many times, a and b interleaved, and the median reported.
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
-    quick = os.environ.get("BENCH_QUICK") == "1"  # one round of b and c, to try a change
-    if quick:
-        rounds = 1
-    figures = {"image": IMAGE, "cores": os.cpu_count(), "rounds": rounds, "samples": {}}
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    figures = {"image": IMAGE, "cores": CORES, "rounds": 1 if quick else rounds, "targets": TARGETS, "samples": {}}
     samples = figures["samples"]
-    print(f"bench on {IMAGE}, {os.cpu_count()} cores, {rounds} rounds", flush=True)
 
     def record(key, value):
-        samples.setdefault(key, []).append(round(value, 2))
+        samples.setdefault(key, []).append(round(value, 3))
 
-    kinds = (default,) if quick else ("uv", "pip")
-    for number in range(1, rounds + 1):
+    figures["load_before"] = os.getloadavg()[0]
+    print(f"bench on {IMAGE}, {CORES} cores, {figures['rounds']} rounds, load average {figures['load_before']:.1f} "
+          f"(figures are only worth comparing on a machine doing nothing else)", flush=True)
+    for number in range(1, figures["rounds"] + 1):
         if not quick:
-            elapsed, cpu = by_hand()
-            record("a_by_hand_s", elapsed)
-            if cpu is not None:
-                record("cpu_by_hand_s", cpu)
-            print(f"round {number}: a by hand (venv, pip install notebook, passwd(), openssl, config, start, HTTPS): "
-                  f"{samples['a_by_hand_s'][-1]:.1f} s", flush=True)
-        for kind in kinds:
-            run = role([f"nbops-bench-{kind}"], {"notebook_installer": kind}, second=True)
-            record(f"b_role_first_{kind}_s", run["first"])
-            record(f"c_role_second_{kind}_s", run["second"])
-            record(f"machine_busy_first_{kind}", run["machine_busy"])
-            if run["cpu_per_host"] is not None:
-                record(f"cpu_per_host_{kind}_s", run["cpu_per_host"])
-            figures[f"c_role_second_{kind}_changed"] = max(run["second_changed"], figures.get(f"c_role_second_{kind}_changed", 0))
-            figures[f"tasks_{kind}"] = len(re.findall(r"^TASK \[", run["output"], re.M))
-            figures[f"slowest_{kind}"] = slowest(run["output"])
-            print(f"round {number}: b role, first converge, installer {kind}: {run['first']:.1f} s "
-                  f"({figures[f'tasks_{kind}']} tasks); c second converge: {run['second']:.1f} s, "
-                  f"changed={run['second_changed']}", flush=True)
+            wall, cpu = by_hand()
+            record("a_by_hand_s", wall)
+            record("a_by_hand_cpu_s", cpu)
+            print(f"round {number}: a by hand: {wall:.1f} s, {cpu:.1f} cpu-s on the host", flush=True)
+        plans = [("ssh-recommended", ["ssh-recommended", "ssh-defaults", "ssh-no-controlpersist", "ssh-factcache"])]
+        if not quick:
+            plans += [("ssh-defaults", []), ("docker", ["docker"])]
+        for setting, seconds in plans:
+            floors = setting == "ssh-recommended" and (number == figures["rounds"]) and (not quick or os.environ.get("BENCH_FLOORS") == "1")
+            first, again, measured = converged_host(setting, f"nbops-bench-{setting}", seconds, floors)
+            if measured:
+                figures["floors"] = measured
+                figures["b_tasks"], figures["c_tasks"] = len(first.tasks), len(again["ssh-recommended"].tasks)
+            record(f"b_{setting}_s", first.wall)
+            record(f"b_{setting}_cpu_s", first.cpu)
+            record(f"b_{setting}_host_cpu_s", first.host_cpu)
+            record(f"b_{setting}_controller_cpu_s", first.controller_cpu)
+            line = (f"round {number}: b first converge, {setting}: {first.wall:.1f} s, "
+                    f"{first.host_cpu:.1f} + {first.controller_cpu:.1f} cpu-s (host + controller)")
+            for other, run in again.items():
+                record(f"c_{other}_s", run.wall)
+                record(f"c_{other}_controller_cpu_s", run.controller_cpu)
+                figures[f"c_{other}_changed"] = max(run.changed, figures.get(f"c_{other}_changed", 0))
+                line += f"; c {other}: {run.wall:.1f} s changed={run.changed}"
+            print(line, flush=True)
+            if setting == "ssh-recommended":
+                figures["b_host_calls"] = sum(r.get("host_calls", 0) for r in first.tasks)
+                figures["c_host_calls"] = sum(r.get("host_calls", 0) for r in again["ssh-recommended"].tasks)
+                figures["b_where_cpu_went"] = where_cpu_went(first)
+                figures["c_where_time_went"] = sorted(again["ssh-recommended"].tasks, key=lambda r: r["wall"], reverse=True)[:10]
     for key, values in list(samples.items()):
         figures[key] = median(values)
 
-    b, c = figures[f"b_role_first_{default}_s"], figures[f"c_role_second_{default}_s"]
-    if quick:
-        print(f"b {b:.1f} s, c {c:.1f} s")
-        for name, seconds in figures[f"slowest_{default}"]:
-            print(f"  {seconds:6.2f} s  {name}")
-        return
-    # d1 is the b run itself (one fresh host, same playbook, forks 8): its median serves.
-    figures["d1_s"] = b
-    for n in (2, 4, 8):
-        names = [f"nbops-bench-fleet{n}-{i}" for i in range(n)]
-        run = role(names, {"notebook_installer": default})
-        figures[f"d{n}_s"] = run["first"]
-        figures[f"d{n}_machine_busy"] = run["machine_busy"]
-        busy = f"; the machine's {os.cpu_count()} cores were {run['machine_busy']:.0%} busy"
-        if run["cpu_per_host"] is not None:
-            busy += f" ({run['cpu_per_host']:.1f} cpu-s per host in containers and ansible)"
-        print(f"d{n} role, first converge on {n} fresh hosts at once (forks 8, {default}): {run['first']:.1f} s{busy}", flush=True)
+    if not quick:
+        # Fleets: 8 fresh hosts from the index, 8 from a lock and wheelhouse made on the controller
+        # (each wheel fetched once), 32 converged hosts re-run.
+        d8 = fleet(8)["first"]
+        figures.update(d8_s=d8.wall, d8_cpu_per_host_s=d8.cpu / 8, d8_machine_busy=d8.machine_busy,
+                       d8_index_bytes=d8.received, d8_floor_s=8 * (d8.cpu / 8) / CORES,
+                       d8_floor_from_b_s=8 * figures["b_ssh-recommended_cpu_s"] / CORES)
+        print(f"d8: {d8.wall:.1f} s, {d8.cpu / 8:.1f} cpu-s per host, {d8.received / 1e6:.0f} MB from the index", flush=True)
+        wheels = OUT / "wheelhouse"
+        shutil.rmtree(wheels, ignore_errors=True)
+        shutil.rmtree(OUT / "locks", ignore_errors=True)
+        offline = fleet(8, extra={"notebook_lock_dir": str(OUT / "locks"), "notebook_wheelhouse": str(wheels)}, lock=True)
+        figures.update(d8_wheelhouse_s=offline["first"].wall, d8_wheelhouse_lock_s=offline["lock"].wall,
+                       d8_wheelhouse_index_bytes=offline["lock"].received + offline["first"].received,
+                       d8_wheelhouse_converge_index_bytes=offline["first"].received,
+                       wheelhouse_bytes=sum(f.stat().st_size for f in wheels.rglob("*") if f.is_file()))
+        print(f"d8 from a wheelhouse: lock {offline['lock'].wall:.1f} s, converge {offline['first'].wall:.1f} s, "
+              f"{figures['d8_wheelhouse_index_bytes'] / 1e6:.0f} MB from the index", flush=True)
+        e32 = fleet(32, reruns=("linear", "free"), first_over_docker=True)
+        for strategy in ("linear", "free"):
+            run = e32[f"rerun_{strategy}"]
+            figures[f"e32_{strategy}_s"] = run.wall
+            figures[f"e32_{strategy}_changed"] = run.changed
+            figures[f"e32_{strategy}_wall_per_host_s"] = run.wall / 32
+            figures[f"e32_{strategy}_controller_cpu_per_host_s"] = run.controller_cpu / 32
+            figures[f"e32_{strategy}_host_cpu_per_host_s"] = run.host_cpu / 32
+            print(f"e32 re-run ({strategy}): {run.wall:.1f} s, changed={run.changed}, "
+                  f"{run.controller_cpu / 32:.2f} controller cpu-s per host", flush=True)
 
-    figures["ratio_b_over_a"] = b / figures["a_by_hand_s"]
-    figures["ratio_c_over_b"] = c / b
-    figures["ratio_d8_over_d1"] = figures["d8_s"] / figures["d1_s"]
-    # d1 keeps the cores busy for busy x cores x d1 CPU-seconds; eight such hosts on the same
-    # cores need at least eight times that CPU, so d8/d1 can't fall below 8 x busy.
-    figures["ratio_d8_over_d1_floor"] = 8 * figures[f"machine_busy_first_{default}"]
-    cpu = figures.get(f"cpu_per_host_{default}_s")
-    figures["installer_for_ratios"] = default
     (OUT / "results.json").write_text(json.dumps(figures, indent=2))
+    report(figures, quick)
 
-    print(f"\nmedians of {rounds} rounds:")
-    print(f"a     = {figures['a_by_hand_s']:.1f} s by hand")
-    for kind in kinds:
-        print(f"b     = {figures[f'b_role_first_{kind}_s']:.1f} s first converge with {kind}, "
-              f"c = {figures[f'c_role_second_{kind}_s']:.1f} s second converge")
-    print(f"d     = {figures['d1_s']:.1f} / {figures['d2_s']:.1f} / {figures['d4_s']:.1f} / {figures['d8_s']:.1f} s on 1/2/4/8 hosts")
-    print(f"b/a   = {figures['ratio_b_over_a']:.2f}   (target <= 0.8; installer {default})")
-    print(f"c     = {c:.1f} s (target <= 5 s), c/b = {figures['ratio_c_over_b']:.2f}")
-    print(f"d8/d1 = {figures['ratio_d8_over_d1']:.2f}   (target <= 3 on {os.cpu_count()} cores; "
-          f"floor on these cores 8 x busy(d1) = {figures['ratio_d8_over_d1_floor']:.2f})")
-    if "cpu_by_hand_s" in figures:
-        print(f"cpu   = {figures['cpu_by_hand_s']:.1f} s by hand (the host only)")
-    if cpu:
-        print(f"cpu   = {cpu:.1f} s per host for a first converge with {default} (host + controller)")
-    print(f"busy  = the {os.cpu_count()} cores were {figures[f'machine_busy_first_{default}']:.0%} busy during d1, "
-          f"{figures['d8_machine_busy']:.0%} during d8 "
-          f"(/proc/stat: hosts, controller, dockerd, kernel)")
-    print(f"\nslowest tasks of the last first converge ({default}, {figures[f'tasks_{default}']} tasks):")
-    for name, seconds in figures[f"slowest_{default}"]:
-        print(f"  {seconds:6.2f} s  {name}")
+
+def report(f, quick):
+    rec = "ssh-recommended"
+    print(f"\nmedians of {f['rounds']} rounds ({f['image']}, {f['cores']} cores):")
+    if not quick:
+        print(f"a   by hand                              {f['a_by_hand_s']:6.1f} s   {f['a_by_hand_cpu_s']:5.1f} cpu-s")
+    for setting in (rec, "ssh-defaults", "docker"):
+        if f"b_{setting}_s" in f:
+            print(f"b   first converge, {setting:22} {f[f'b_{setting}_s']:6.1f} s   {f[f'b_{setting}_cpu_s']:5.1f} cpu-s "
+                  f"({f[f'b_{setting}_host_cpu_s']:.1f} host + {f[f'b_{setting}_controller_cpu_s']:.1f} controller)")
+    for setting in (rec, "ssh-factcache", "ssh-defaults", "ssh-no-controlpersist", "docker"):
+        if f"c_{setting}_s" in f:
+            print(f"c   second converge, {setting:21} {f[f'c_{setting}_s']:6.1f} s   changed={f[f'c_{setting}_changed']}")
+    if quick:
+        print("\nwhere the first converge's CPU went (host + controller, cpu-s):")
+        for row in f["b_where_cpu_went"]:
+            print(f"  {row['host_cpu']:5.2f} + {row['controller_cpu']:5.2f}  {row['wall']:5.2f} s  {row['task']}")
+        floors(f)
+        return
+    t = f["targets"]
+    b_over_a = f[f"b_{rec}_s"] / f["a_by_hand_s"]
+    cpu_over = f[f"b_{rec}_cpu_s"] / f["a_by_hand_cpu_s"]
+    d8_over = f["d8_s"] / f["d8_floor_s"]
+    f.update(ratio_b_over_a=b_over_a, ratio_cpu_over_hand=cpu_over, ratio_d8_over_floor=d8_over)
+    print("\nfigure                                              measured   target")
+    print(f"b/a, first converge over SSH / by hand            {b_over_a:8.2f}   <= {t['b_over_a']}")
+    print(f"c, second converge over SSH, recommended           {f[f'c_{rec}_s']:6.1f} s   <= {t['c_ssh_recommended_s']} s")
+    print(f"CPU of a first converge / by hand's               {cpu_over:8.2f}   <= {t['cpu_over_hand']}")
+    print(f"d8 / its CPU floor ({f['d8_floor_s']:.1f} s = 8 x {f['d8_cpu_per_host_s']:.1f} cpu-s / {f['cores']})"
+          f"{'':3}{d8_over:6.2f}   <= {t['d8_over_floor']}")
+    for strategy in ("linear", "free"):
+        print(f"e32 re-run ({strategy:6}), wall per host               {f[f'e32_{strategy}_wall_per_host_s']:6.2f} s   <= {t['e32_wall_per_host_s']} s")
+        print(f"e32 re-run ({strategy:6}), controller CPU per host     {f[f'e32_{strategy}_controller_cpu_per_host_s']:6.2f} s   "
+              f"<= {t['e32_controller_cpu_per_host_s']} s")
+    print(f"d8 bytes from the index: {f['d8_index_bytes'] / 1e6:.0f} MB online, "
+          f"{f['d8_wheelhouse_index_bytes'] / 1e6:.0f} MB with a lock and wheelhouse "
+          f"({f['d8_wheelhouse_converge_index_bytes'] / 1e6:.1f} MB of it during the converge)")
+    print(f"d8 {f['d8_s']:.1f} s online, {f['d8_wheelhouse_s']:.1f} s from the wheelhouse (lock.yml {f['d8_wheelhouse_lock_s']:.1f} s)")
+    print("\nwhere the first converge's CPU went (host + controller, cpu-s):")
+    for row in f["b_where_cpu_went"]:
+        print(f"  {row['host_cpu']:5.2f} + {row['controller_cpu']:5.2f}  {row['wall']:5.2f} s  {row['task']}")
+    floors(f)
+    (OUT / "results.json").write_text(json.dumps(f, indent=2))
     print(f"\nfigures: {OUT / 'results.json'}")
+
+
+def floors(f):
+    """The measured floors (tests/bench/floors.py) and what they add up to for this role."""
+    m = f.get("floors")
+    if not m:
+        return
+    tasks = f["c_tasks"]
+    model_c = m["startup_s"] + m["facts_s"] + m["remote_call_s"] + (tasks - 2) * m["skipped_task_s"]
+    least_c = m["startup_s"] + m["remote_call_s"]
+    per_host = (tasks - 2) * m["skipped_task_controller_cpu_s"] + 2 * m["remote_call_controller_cpu_s"]
+    f["floors"].update(c_model_s=model_c, c_least_s=least_c, rerun_controller_cpu_per_host_model_s=per_host)
+    print("\nfloors, each measured alone on a converged host over SSH (recommended settings):")
+    print(f"  ansible-playbook start, one play, no task          {m['startup_s']:5.2f} s  {m['startup_controller_cpu_s']:.2f} cpu-s")
+    print(f"  one remote call (command, become)                  {m['remote_call_s']:5.2f} s  "
+          f"{m['remote_call_controller_cpu_s']:.3f} controller + {m['remote_call_host_cpu_s']:.3f} host cpu-s")
+    print(f"  the facts the role gathers (min, network)          {m['facts_s']:5.2f} s  {m['facts_host_cpu_s']:.2f} host cpu-s")
+    print(f"  one skipped task, the role's defaults in scope     {m['skipped_task_s'] * 1000:5.0f} ms "
+          f"{m['skipped_task_controller_cpu_s'] * 1000:.0f} controller cpu-ms")
+    print(f"  install of notebook with uv, without / with bytecode {m['install_no_bytecode_cpu_s']:.1f} / "
+          f"{m['install_with_bytecode_cpu_s']:.1f} host cpu-s")
+    print(f"  server start until it answers                      {m['server_start_s']:5.2f} s  {m['server_start_cpu_s']:.2f} host cpu-s")
+    print(f"  c as start + facts + host reader + {tasks - 2} tasks at the skipped cost: {model_c:.1f} s (measured {f['c_ssh-recommended_s']:.1f} s); "
+          f"with nothing but start and one call: {least_c:.1f} s")
+    print(f"  a re-run's controller CPU per host from {tasks} tasks: {per_host:.2f} cpu-s")
+    calls = f["b_host_calls"]
+    cpu_floor = (calls * (m["remote_call_controller_cpu_s"] + m["remote_call_host_cpu_s"]) + m["install_with_bytecode_cpu_s"]
+                 + m["server_start_cpu_s"] + m["startup_controller_cpu_s"])
+    f["floors"].update(b_calls_s=calls * m["remote_call_s"], b_cpu_floor_s=cpu_floor)
+    print(f"  a first converge makes {calls} calls to the host ({f['c_host_calls']} on a converged one): "
+          f"{calls * m['remote_call_s']:.1f} s of round trips alone, {calls * m['remote_call_controller_cpu_s']:.1f} controller "
+          f"+ {calls * m['remote_call_host_cpu_s']:.1f} host cpu-s; with the install ({m['install_with_bytecode_cpu_s']:.1f}) "
+          f"and the start ({m['server_start_cpu_s']:.1f}) the CPU floor of this design is "
+          f"{cpu_floor:.1f} cpu-s")
 
 
 if __name__ == "__main__":

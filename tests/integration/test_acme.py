@@ -78,6 +78,7 @@ def test_a_forced_renewal_is_served_without_a_restart(server, host, fqdn):
     print(f"\n[figure] {host}: forced renewal served without a restart (pid {pid})")
 
 
+@pytest.mark.one_platform(1)
 def test_a_failed_unattended_renewal_is_in_the_journal_and_mended_by_the_next_converge(server, host, fqdn):
     conf = f"/etc/letsencrypt/renewal/{LINEAGE}.conf"
     # Due at once, from a directory that doesn't answer: the timer's run fails.
@@ -101,6 +102,7 @@ def test_a_failed_unattended_renewal_is_in_the_journal_and_mended_by_the_next_co
     assert rerun.rc == 0 and rerun.changed == 0, rerun.output[-3000:]
 
 
+@pytest.mark.one_platform(0)
 def test_leaving_acme_takes_certbots_lineage_away(server, host, fqdn):
     """Another mode: certbot's lineage, settings and deploy hook go (else a renewal would put the
     ACME certificate live over the new one); back to acme, a certificate is issued again."""

@@ -161,6 +161,7 @@ def test_the_browser_logs_in_and_runs_a_cell_through_nginx(server, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 
+@pytest.mark.one_platform(1)
 def test_a_broken_nginx_config_elsewhere_stops_the_role_before_anything_goes_live(server, client, host):
     """A site change the role can't make live without breaking nginx (here because of somebody
     else's broken file) fails the run before its file is replaced; nginx keeps serving."""
@@ -177,6 +178,7 @@ def test_a_broken_nginx_config_elsewhere_stops_the_role_before_anything_goes_liv
         sh(host, "rm -f /etc/nginx/conf.d/zz-broken.conf")
 
 
+@pytest.mark.one_platform(0)
 def test_back_to_serving_itself_then_behind_nginx_again(server, host):
     """notebook_proxy none takes the site and the socket's directories away and the server serves
     TLS on notebook_port itself (nginx and its other sites stay); nginx again puts it back."""

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The floors under the bench's figures, each measured on its own on a host the role converged,
+over SSH with the recommended settings: what Ansible costs to start, what one skipped task costs
+with the role's defaults in scope, what one remote call and the facts cost; and, without
+Ansible, what the install costs with and without bytecode and what the server's start costs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hosts import OUT, REPO, cgroup, sh
+from measure import cgroup_seconds, playbook
+
+DEFAULTS = REPO / "roles" / "notebook" / "defaults" / "main.yml"
+SKIPPED = 200
+CALLS = 10
+
+
+def _play(tasks: list, vars_files: list | None = None) -> Path:
+    play = {"name": "Floor", "hosts": "notebooks", "gather_facts": False, "become": True,
+            "tasks": [{"name": "Nothing", "ansible.builtin.meta": "noop"}] + tasks}
+    if vars_files:
+        play["vars_files"] = vars_files
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, dir=OUT) as fh:
+        json.dump([play], fh)
+    return Path(fh.name)
+
+
+def ansible_floors(inv: str, name: str) -> dict:
+    """Per-run and per-task costs of Ansible itself against one converged host."""
+    skipped = [{"name": f"Skipped {i}", "ansible.builtin.debug": {"msg": "{{ notebook_port }}"},
+                "when": "notebook_state == 'not a state'"} for i in range(SKIPPED)]
+    calls = [{"name": f"Call {i}", "ansible.builtin.command": "true", "changed_when": False} for i in range(CALLS)]
+    facts = [{"name": "Facts", "ansible.builtin.setup": {"gather_subset": ["min", "network"]}}]
+    empty = playbook(inv, _play([]), [name], "ssh-recommended")
+    many = playbook(inv, _play(skipped, [str(DEFAULTS)]), [name], "ssh-recommended")
+    remote = playbook(inv, _play(calls), [name], "ssh-recommended")
+    gathered = playbook(inv, _play(facts), [name], "ssh-recommended")
+    began = time.monotonic()
+    sh(str(Path(sys.executable).parent / "ansible-playbook"), "-i", inv, "--syntax-check", str(REPO / "playbooks" / "deploy.yml"))
+    return {
+        "startup_s": empty.wall, "startup_controller_cpu_s": empty.controller_cpu,
+        "syntax_check_deploy_s": time.monotonic() - began,
+        "skipped_task_s": (many.wall - empty.wall) / SKIPPED,
+        "skipped_task_controller_cpu_s": (many.controller_cpu - empty.controller_cpu) / SKIPPED,
+        "remote_call_s": (remote.wall - empty.wall) / CALLS,
+        "remote_call_controller_cpu_s": (remote.controller_cpu - empty.controller_cpu) / CALLS,
+        "remote_call_host_cpu_s": (remote.host_cpu - empty.host_cpu) / CALLS,
+        "facts_s": gathered.wall - empty.wall, "facts_host_cpu_s": gathered.host_cpu - empty.host_cpu,
+    }
+
+
+def host_floors(name: str, venv: str = "/opt/jupyter-notebook/venv", service: str = "jupyter-notebook") -> dict:
+    """On the converged host, without Ansible: the same install into a scratch venv with the
+    role's uv, with and without bytecode (downloads included, no cache), and a restart of the
+    server until it answers."""
+    path = [cgroup(name)]
+    result = {}
+    for label, flags in (("install_no_bytecode", ""), ("install_with_bytecode", "--compile-bytecode")):
+        script = (f"set -e; rm -rf /opt/floor; python3 -m venv --without-pip /opt/floor; "
+                  f"UV_SYSTEM_CERTS=1 UV_NO_CACHE=1 {venv}/bin/uv pip install -q --python /opt/floor/bin/python {flags} notebook")
+        cpu0, began = cgroup_seconds(path), time.monotonic()
+        sh("docker", "exec", name, "bash", "-c", script)
+        result[f"{label}_s"] = time.monotonic() - began
+        result[f"{label}_cpu_s"] = cgroup_seconds(path) - cpu0
+    sh("docker", "exec", name, "rm", "-rf", "/opt/floor")
+    wait = ("import ssl, time, urllib.request as u\nc = ssl._create_unverified_context()\n"
+            "for _ in range(600):\n    try:\n        u.urlopen('https://127.0.0.1:8888/api', context=c, timeout=2); break\n"
+            "    except Exception:\n        time.sleep(0.05)\n")
+    cpu0, began = cgroup_seconds(path), time.monotonic()
+    sh("docker", "exec", name, "systemctl", "restart", service)
+    sh("docker", "exec", name, "python3", "-c", wait)
+    result["server_start_s"] = time.monotonic() - began
+    result["server_start_cpu_s"] = cgroup_seconds(path) - cpu0
+    return result
