@@ -72,8 +72,10 @@ class NotebookClient:
             method, self.url(path), headers=headers, timeout=self.timeout, allow_redirects=False, **kwargs
         )
 
-    def wait_until_up(self, timeout: float = 30.0) -> float:
-        """Poll GET /api until it answers 200; return the seconds it took."""
+    def wait_until_up(self, timeout: float = 90.0) -> float:
+        """Poll GET /api until it answers 200; return the seconds it took. The default bound only
+        catches "never": under make test's load (three lanes of two hosts on two cores) a start
+        that takes 3 s alone has taken over 30 s."""
         start = time.monotonic()
         while True:
             try:
