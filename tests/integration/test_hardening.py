@@ -32,7 +32,7 @@ def _assert_converged(host):
 
 def _xsrf_enforced(server) -> bool:
     client = NotebookClient(server["url"], server["ca"])
-    client.wait_until_up(timeout=60)
+    client.wait_until_up()
     assert client.login(server["password"]).status_code == 302
     return client.api("POST", "api/kernels", xsrf=False, json={"name": "python3"}).status_code == 403
 
@@ -69,7 +69,7 @@ def test_a_clean_shutdown_comes_back(server, host, paths):
     deadline = start + 30
     while _main_pid(host, paths["service"]) in (before, "0") and time.monotonic() < deadline:
         time.sleep(0.2)
-    elapsed = NotebookClient(server["url"], server["ca"]).wait_until_up(timeout=30) + (time.monotonic() - start)
+    elapsed = NotebookClient(server["url"], server["ca"]).wait_until_up() + (time.monotonic() - start)
     print(f"\n[figure] {host}: POST /api/shutdown to serving again: {elapsed:.1f} s")
     assert _main_pid(host, paths["service"]) not in (before, "0")
 

@@ -38,7 +38,7 @@ def _assert_converged(host):
 
 def _serves(server, password) -> int:
     client = NotebookClient(server["url"], server["ca"])
-    client.wait_until_up(timeout=60)
+    client.wait_until_up()
     return client.login(password).status_code
 
 

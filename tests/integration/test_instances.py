@@ -157,7 +157,7 @@ def test_two_instances_then_one(server, host, tmp_path):
         for unit, port, ca in (("jupyter-lab", 9999, str(lab_ca)), ("jupyter-notebook", 8888, server["ca"])):
             for _restart in range(2):
                 sh(host, f"systemctl restart {unit}")
-                _client(host, port, ca).wait_until_up(timeout=60)
+                _client(host, port, ca).wait_until_up()
         assert _runs_code(host, 9999, str(lab_ca), LAB["notebook_password"]) == "42"
         culled_after = _lab_checks(host, str(lab_ca))
         # The second instance removed: its port closed, its files gone, the account too; the notebooks kept.
