@@ -136,7 +136,6 @@ test: venv collection
 	  "galaxy::$(MAKE) --no-print-directory galaxy" \
 	  "ee::$(MAKE) --no-print-directory ee" \
 	  "testbed::$(MAKE) --no-print-directory testbed" \
-	  "ee-image::$(MAKE) --no-print-directory ee-image" \
 	  "scanners::$(MAKE) --no-print-directory scanners" \
 	  "demo::$(MAKE) --no-print-directory demo-test" \
 	  "molecule::MOLECULE=$(BIN)/molecule tests/run-lanes.sh $(LANES)"
