@@ -153,6 +153,8 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
                 figures["c_where_time_went"] = sorted(again["ssh-recommended"].tasks, key=lambda r: r["wall"], reverse=True)[:10]
     for key, values in list(samples.items()):
         figures[key] = median(values)
+    # Written after each part, so a run that stops later keeps what it measured.
+    (OUT / "results.json").write_text(json.dumps(figures, indent=2))
 
     if not quick:
         # Fleets: 8 fresh hosts from the index, 8 from a lock and wheelhouse made on the controller
@@ -172,6 +174,7 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
                        wheelhouse_bytes=sum(f.stat().st_size for f in wheels.rglob("*") if f.is_file()))
         print(f"d8 from a wheelhouse: lock {offline['lock'].wall:.1f} s, converge {offline['first'].wall:.1f} s, "
               f"{figures['d8_wheelhouse_index_bytes'] / 1e6:.0f} MB from the index", flush=True)
+        (OUT / "results.json").write_text(json.dumps(figures, indent=2))
         e32 = fleet(32, reruns=("linear", "free"), first_over_docker=True)
         for strategy in ("linear", "free"):
             run = e32[f"rerun_{strategy}"]

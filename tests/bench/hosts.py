@@ -54,7 +54,22 @@ def _start_one(name: str, ssh: bool) -> str:
     return name
 
 
+def _inotify_room(count: int) -> None:
+    """Each container's systemd takes several inotify instances of the machine's (the kernel's
+    default limit is 128): past about 30 containers the next ones hang in boot. Raise the limit
+    for the bench, or say what to do."""
+    path = Path("/proc/sys/fs/inotify/max_user_instances")
+    need = 16 * count + 128
+    if count > 8 and int(path.read_text()) < need:
+        try:
+            path.write_text(str(need))
+        except OSError as exc:
+            raise SystemExit(f"{count} containers need fs.inotify.max_user_instances >= {need}: "
+                             f"sysctl -w fs.inotify.max_user_instances={need}") from exc
+
+
 def start(names: list[str], ssh: bool = True) -> None:
+    _inotify_room(len(names))
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda n: _start_one(n, ssh), names))
 
