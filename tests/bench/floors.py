@@ -7,13 +7,12 @@ Ansible, what the install costs with and without bytecode and what the server's 
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from hosts import OUT, REPO, cgroup, sh
-from measure import cgroup_seconds, playbook
+from measure import ANSIBLE, cgroup_seconds, playbook
 
 DEFAULTS = REPO / "roles" / "notebook" / "defaults" / "main.yml"
 SKIPPED = 200
@@ -41,7 +40,7 @@ def ansible_floors(inv: str, name: str) -> dict:
     remote = playbook(inv, _play(calls), [name], "ssh-recommended")
     gathered = playbook(inv, _play(facts), [name], "ssh-recommended")
     began = time.monotonic()
-    sh(str(Path(sys.executable).parent / "ansible-playbook"), "-i", inv, "--syntax-check", str(REPO / "playbooks" / "deploy.yml"))
+    sh(str(ANSIBLE), "-i", inv, "--syntax-check", str(REPO / "playbooks" / "deploy.yml"))
     return {
         "startup_s": empty.wall, "startup_controller_cpu_s": empty.controller_cpu,
         "syntax_check_deploy_s": time.monotonic() - began,

@@ -95,6 +95,7 @@ class Run:
 
 def playbook(inv: str, path: Path, names: list[str], setting: str = "docker", forks: int = 8,
              extra_env: dict | None = None, check: bool = True) -> Run:
+    paths = [cgroup(n) for n in names]  # one docker inspect per host
     control = tempfile.mkdtemp(prefix="cp-", dir=OUT)  # a cold start: no SSH master of an earlier run
     profile = Path(control) / "tasks.json"
     # Only SETTINGS decide the connection: nothing of the caller's environment.
@@ -103,9 +104,8 @@ def playbook(inv: str, path: Path, names: list[str], setting: str = "docker", fo
            "ANSIBLE_SSH_CONTROL_PATH_DIR": control, "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
            "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks,cpu_tasks",
            "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "12",
-           "BENCH_CPU_CGROUPS": json.dumps([cgroup(n) for n in names]), "BENCH_CPU_OUT": str(profile),
+           "BENCH_CPU_CGROUPS": json.dumps(paths), "BENCH_CPU_OUT": str(profile),
            **SETTINGS[setting], **(extra_env or {})}
-    paths = [cgroup(n) for n in names]
     host0, ctl0, ticks0, rx0, began = cgroup_seconds(paths), _children_cpu(), machine_ticks(), received_bytes(), time.monotonic()
     proc = subprocess.run([str(ANSIBLE), "-i", inv, str(path)], capture_output=True, text=True, env=env, check=False)
     wall = time.monotonic() - began
