@@ -22,7 +22,7 @@ export ANSIBLE_NOCOWS := 1
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 export XDG_CACHE_HOME := $(CURDIR)/.build/cache
 
-.PHONY: help venv collection testbed scanners unit ansible-test-units lint sanity galaxy demo-test molecule test demo demo-down bench clean ee ee-image
+.PHONY: help venv collection testbed scanners unit ansible-test-units lint sanity galaxy demo-test molecule test test-static test-hosts shellcheck demo demo-down bench clean ee ee-image
 
 help:
 	@echo "make demo       deploy a secure notebook server into a local container and print its URL"
@@ -72,9 +72,13 @@ lint: venv collection .venv-docs/.installed
 	$(BIN)/antsibull-changelog lint
 	tests/tools/docs-lint.sh
 
-# ansible-test on a copy laid out as ansible_collections/nbops/jupyter; empty ignore files.
-sanity: venv
+# Installed before make test's steps run alongside each other: two apt-gets at once would fight
+# over dpkg's lock (the image build and the demo install theirs).
+shellcheck:
 	command -v shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+
+# ansible-test on a copy laid out as ansible_collections/nbops/jupyter; empty ignore files.
+sanity: venv shellcheck
 	tests/tools/ansible-test.sh sanity --venv --python 3.11
 
 # The same unit tests as `make unit`, run by ansible-test in its own venv (not in make test, which
@@ -128,13 +132,21 @@ molecule: venv collection testbed scanners
 	set -e; for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
 
 # unit and lint run with an empty HOME and fail if any tool writes state there (tests/tools/home-untouched.sh).
-test: venv collection
+# The static steps need no container and about one core: they run alongside the image build, the
+# demo and molecule (tests/run-alongside.sh), whose output streams while theirs prints when done.
+test: venv collection shellcheck
+	tests/run-alongside.sh "$(MAKE) --no-print-directory test-static" "$(MAKE) --no-print-directory test-hosts"
+
+test-static: venv collection
 	tests/run-steps.sh \
 	  "unit::tests/tools/home-untouched.sh unit" \
 	  "lint::tests/tools/home-untouched.sh lint" \
 	  "sanity::$(MAKE) --no-print-directory sanity" \
 	  "galaxy::$(MAKE) --no-print-directory galaxy" \
-	  "ee::$(MAKE) --no-print-directory ee" \
+	  "ee::$(MAKE) --no-print-directory ee"
+
+test-hosts: venv collection
+	tests/run-steps.sh \
 	  "testbed::$(MAKE) --no-print-directory testbed" \
 	  "scanners::$(MAKE) --no-print-directory scanners" \
 	  "demo::$(MAKE) --no-print-directory demo-test" \

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -115,10 +116,12 @@ def playbook(inv: str, path: Path, names: list[str], setting: str = "docker", fo
         print(proc.stdout[-6000:], proc.stderr[-3000:])
         raise SystemExit(f"{path.name} failed ({setting})")
     busy = (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])
+    tasks = json.loads(profile.read_text()) if profile.exists() else []
+    shutil.rmtree(control, ignore_errors=True)
     return Run(wall=wall, changed=sum(int(n) for n in re.findall(r"changed=(\d+)", proc.stdout)),
                host_cpu=host1 - host0, controller_cpu=ctl1 - ctl0, machine_busy=busy,
                machine_cpu=busy * wall * (os.cpu_count() or 1), received=rx1 - rx0, output=proc.stdout,
-               tasks=json.loads(profile.read_text()) if profile.exists() else [])
+               tasks=tasks)
 
 
 def prepare(inv_docker: str, names: list[str]) -> None:

@@ -10,6 +10,7 @@ while it does, up to the one that waits for it. Written as JSON to BENCH_CPU_OUT
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import time
 
@@ -53,6 +54,9 @@ class CallbackModule(CallbackBase):
         self._mark = self._snapshot()
 
     def _snapshot(self):
+        # Reap the workers that have ended: multiprocessing reaps one only when the next starts,
+        # which would charge a task's worker (and its ssh) to the task after it.
+        multiprocessing.active_children()
         return (sum(_cgroup_seconds(p) for p in self._paths), _controller_seconds(), time.monotonic())
 
     def _close(self):
