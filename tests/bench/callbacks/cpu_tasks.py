@@ -55,7 +55,8 @@ class CallbackModule(CallbackBase):
 
     def _snapshot(self):
         # Reap the workers that have ended: multiprocessing reaps one only when the next starts,
-        # which would charge a task's worker (and its ssh) to the task after it.
+        # which would charge a task's worker (and its ssh) to the task after it. A worker still
+        # exiting (the facts' often is) is charged to the next task all the same.
         multiprocessing.active_children()
         return (sum(_cgroup_seconds(p) for p in self._paths), _controller_seconds(), time.monotonic())
 
