@@ -113,7 +113,10 @@ def playbook(inv: str, path: Path, names: list[str], setting: str = "docker", fo
     host1, ctl1, ticks1, rx1 = cgroup_seconds(paths), _children_cpu(), machine_ticks(), received_bytes()
     subprocess.run(["pkill", "-f", control], check=False)  # this run's SSH masters
     if check and proc.returncode != 0:
-        print(proc.stdout[-6000:], proc.stderr[-3000:])
+        # The whole output too: a fleet's recap alone fills the tail.
+        failed = OUT / f"failed-{path.stem}-{int(time.time())}.log"
+        failed.write_text(proc.stdout + proc.stderr)
+        print(proc.stdout[-6000:], proc.stderr[-3000:], f"\nwhole output: {failed}")
         raise SystemExit(f"{path.name} failed ({setting})")
     busy = (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])
     tasks = json.loads(profile.read_text()) if profile.exists() else []
