@@ -1,0 +1,274 @@
+#!/usr/bin/python
+# Copyright (c) 2026, nbops.jupyter contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: notebook_file
+short_description: Write a file rendered on the controller into a directory only root can write, in one call
+version_added: 0.3.0
+author: nbops.jupyter contributors (@nbops)
+description:
+  - Writes O(content) to O(dest) with the given owner, group and mode, and changes only what
+    differs. A new content is written to a temporary file beside O(dest), checked with
+    O(validate) when given, and renamed over O(dest), so a reader never sees half a file and a
+    content that fails the check never lands.
+  - One module call, where M(ansible.builtin.template) makes three (a C(stat), the transfer of the
+    file and C(copy)). The role writes the files of a first converge while the install runs, and
+    each of those calls is on the way to the server's start.
+  - Only into a directory owned by root that nobody else can write, reached without following a link
+    from any other directory, so the server's account (whose kernels run any code) can't swap the
+    destination or its directory for a link. Anything else is an error naming the path, and nothing
+    changes. O(dest) itself must be a regular file or missing.
+options:
+  dest:
+    description: Absolute path of the file, without C(.) or C(..) components.
+    type: path
+    required: true
+  content:
+    description:
+      - The whole text of the file, usually C(lookup('ansible.builtin.template', ...)).
+      - Shown in the diff (with C(--diff)) and, at C(-vvv), in the task's arguments, unless O(secret).
+    type: str
+    required: true
+  owner:
+    description: User name of the owner.
+    type: str
+    required: true
+  group:
+    description: Group name.
+    type: str
+    required: true
+  mode:
+    description: Mode as an octal string such as C("0640").
+    type: str
+    required: true
+  validate:
+    description:
+      - A command that checks the new content before it replaces O(dest); C(%s) stands for the
+        temporary file's path (as in M(ansible.builtin.template)). Split like a shell would, but run
+        without one. Not run in check mode, nor when only owner, group or mode differ.
+    type: str
+  secret:
+    description:
+      - The content holds a secret (a password hash). No diff, and the content is censored wherever
+        Ansible shows the task's arguments or result.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  platform:
+    support: full
+    platforms: posix
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+seealso:
+  - module: ansible.builtin.template
+  - module: nbops.jupyter.notebook_paths
+"""
+
+EXAMPLES = r"""
+- name: Install the systemd unit
+  nbops.jupyter.notebook_file:
+    dest: /etc/systemd/system/jupyter-notebook.service
+    content: "{{ lookup('ansible.builtin.template', 'jupyter-notebook.service.j2') }}"
+    owner: root
+    group: root
+    mode: "0644"
+    validate: systemd-analyze verify %s
+"""
+
+RETURN = r"""
+actions:
+  description: What was changed (or would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [write /etc/systemd/system/jupyter-notebook.service]
+"""
+
+import grp
+import os
+import pwd
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+from ansible_collections.nbops.jupyter.plugins.module_utils import _safepath
+
+# Larger or binary files are left out of the diff, as ansible.builtin.copy does.
+_DIFF_MAX = 100_000
+
+
+def _ids(owner: str, group: str, check_mode: bool) -> tuple[int, int]:
+    try:
+        return pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
+    except KeyError:
+        if check_mode:
+            # The account a normal run would have made first: no real id is needed to predict.
+            return -1, -1
+        raise _safepath.UnsafePath(f"user {owner} or group {group} does not exist") from None
+
+
+def _read(dir_fd: int, name: str, dest: str):
+    """(stat, bytes) of the file now at ``name``, or (None, b"") when there is none."""
+    try:
+        # O_NONBLOCK: a FIFO in its place must not hang the run (it is refused below).
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None, b""
+    except OSError as exc:
+        raise _safepath.UnsafePath(f"{dest} is not a regular file ({exc.strerror}); move it away and run again") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _safepath.UnsafePath(f"{dest} is not a regular file; move it away and run again")
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return st, b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _write_temp(dir_fd: int, name: str, data: bytes, uid: int, gid: int, mode: int) -> str:
+    """A new file beside ``name`` with ``data``, owner and mode already right; returns its name.
+
+    Hidden, and ending like ``name``: a check reads it as the kind of file it is (fail2ban-regex
+    loads a filter by its extension), and programs that read a directory's ``*.conf`` skip it."""
+    for attempt in range(100):
+        temp = f".nbops-{os.getpid()}-{attempt}-{name}"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise _safepath.UnsafePath(f"{name}: no free temporary name beside it")
+    try:
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(temp, dir_fd=dir_fd)
+        raise
+    os.close(fd)
+    return temp
+
+
+def _diff(module, dest: str, before: bytes, after: bytes) -> dict | None:
+    if not module._diff or module.params["secret"]:  # pylint: disable=protected-access
+        return None
+    if max(len(before), len(after)) > _DIFF_MAX or b"\0" in before + after:
+        return {"before_header": dest, "after_header": dest, "before": "(large or binary)\n", "after": "(large or binary)\n"}
+    return {"before_header": dest, "after_header": dest, "before": to_text(before, errors="replace"),
+            "after": to_text(after, errors="replace")}
+
+
+def write(module) -> tuple[bool, list[str], dict | None]:
+    """Make ``dest`` hold ``content`` with its owner and mode; (changed, actions, diff)."""
+    params = module.params
+    dest = params["dest"]
+    parent, name = os.path.split(dest)
+    if not name or not os.path.isabs(dest):
+        raise _safepath.UnsafePath(f"{dest}: not an absolute path of a file")
+    mode = _safepath.parse_mode(params["mode"], dest)
+    uid, gid = _ids(params["owner"], params["group"], module.check_mode)
+    data = to_bytes(params["content"], errors="surrogate_or_strict")
+    walker = _safepath.Walker(check_mode=True)
+    try:
+        dir_fd = walker.open_dir(parent)
+    except FileNotFoundError:
+        if module.check_mode:
+            # A normal run would have made the directory by now (notebook_paths, a package).
+            return True, [f"write {dest}"], _diff(module, dest, b"", data)
+        raise _safepath.UnsafePath(f"{parent}, the directory of {dest}, does not exist") from None
+    try:
+        dir_st = os.fstat(dir_fd)
+        if not _safepath.trusted(dir_st):
+            raise _safepath.UnsafePath(
+                f"{parent} (uid {dir_st.st_uid}, mode {stat.S_IMODE(dir_st.st_mode):04o}) is not a directory only root can "
+                f"write: the role writes {name} only where nobody else can replace it")
+        st, before = _read(dir_fd, name, dest)
+        actions: list[str] = []
+        diff = _diff(module, dest, before, data)
+        if st is None or before != data:
+            actions.append(f"write {dest}")
+            if not module.check_mode:
+                temp = _write_temp(dir_fd, name, data, uid, gid, mode)
+                try:
+                    if params["validate"]:
+                        _validate(module, params["validate"], os.path.join(parent, temp), dest)
+                    os.rename(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+                except BaseException:
+                    os.unlink(temp, dir_fd=dir_fd)
+                    raise
+                os.fsync(dir_fd)
+            return True, actions, diff
+        if (st.st_uid, st.st_gid) != (uid, gid) or stat.S_IMODE(st.st_mode) != mode:
+            actions.append(f"set owner and mode of {dest}")
+            if not module.check_mode:
+                # Through a descriptor of the file itself; only root can replace it in this directory.
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+                try:
+                    os.fchown(fd, uid, gid)
+                    os.fchmod(fd, mode)
+                finally:
+                    os.close(fd)
+        return bool(actions), actions, diff if actions else None
+    finally:
+        os.close(dir_fd)
+
+
+class ValidationFailed(Exception):
+    """The new content failed ``validate``; its output is the message."""
+
+
+def _validate(module, command: str, path: str, dest: str) -> None:
+    if "%s" not in command:
+        raise ValidationFailed(f"validate must contain %s (the new file's path); it is {command!r}")
+    rc, out, err = module.run_command(command % path)
+    if rc != 0:
+        raise ValidationFailed(f"the new content of {dest} failed its check ({command % path!s} exited {rc}): "
+                               f"{(out + err).strip()}")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "dest": {"type": "path", "required": True},
+            # Not no_log: that would censor the diff of every file; O(secret) censors a secret's.
+            "content": {"type": "str", "required": True},
+            "owner": {"type": "str", "required": True},
+            "group": {"type": "str", "required": True},
+            "mode": {"type": "str", "required": True},
+            "validate": {"type": "str"},
+            "secret": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    if module.params["secret"]:
+        # Censored in the invocation Ansible returns with the result, as a no_log option would be.
+        module.no_log_values.add(module.params["content"])
+    try:
+        changed, actions, diff = write(module)
+    except (_safepath.UnsafePath, ValidationFailed, OSError) as exc:
+        module.fail_json(msg=str(exc), actions=[])
+    result = {"changed": changed, "actions": actions}
+    if diff is not None and changed:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nbops.jupyter.notebook_file on real directories under tmp_path, as root, with uid/gid 65534
+as the server's account (the one that would plant links or swap directories)."""
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible_collections.nbops.jupyter.plugins.modules import notebook_file
+
+from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import run_module
+
+NOBODY = 65534
+
+
+def _names() -> tuple[str, str] | None:
+    try:
+        return pwd.getpwuid(NOBODY).pw_name, grp.getgrgid(NOBODY).gr_name
+    except KeyError:
+        return None
+
+
+ACCOUNT = _names()
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root"),
+              pytest.mark.skipif(ACCOUNT is None, reason="no user and group with id 65534 here")]
+USER, GROUP = ACCOUNT or ("nobody", "nogroup")
+SECRET = "sha512-like secret line 4f1c"
+
+
+@pytest.fixture
+def base(tmp_path):
+    """A root-owned 0755 directory: one only root can write."""
+    os.chmod(tmp_path, 0o755)
+    return tmp_path
+
+
+def args(dest, content="one\n", **extra):
+    return {"dest": str(dest), "content": content, "owner": "root", "group": GROUP, "mode": "0640", **extra}
+
+
+def owned(path):
+    st = os.lstat(path)
+    return st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)
+
+
+def test_writes_a_new_file_with_owner_and_mode_then_changes_nothing(base):
+    dest = base / "server.json"
+    first = run_module(notebook_file, args(dest))
+    assert first["changed"] is True and first["actions"] == [f"write {dest}"]
+    assert dest.read_text() == "one\n"
+    assert owned(dest) == (0, NOBODY, 0o640)
+    again = run_module(notebook_file, args(dest))
+    assert again["changed"] is False and again["actions"] == []
+    assert sorted(os.listdir(base)) == ["server.json"], "a temporary file was left behind"
+
+
+def test_new_content_replaces_the_file_whole_after_its_check(base):
+    dest = base / "jail.conf"
+    run_module(notebook_file, args(dest))
+    inode = os.stat(dest).st_ino
+    result = run_module(notebook_file, args(dest, "two\n", validate="grep -qx two %s"))
+    assert result["changed"] is True and dest.read_text() == "two\n"
+    assert os.stat(dest).st_ino != inode, "written in place, not renamed over it: a reader could see half a file"
+
+
+def test_content_that_fails_its_check_never_lands(base):
+    dest = base / "filter.conf"
+    run_module(notebook_file, args(dest))
+    result = run_module(notebook_file, args(dest, "broken\n", validate="grep -qx fine %s"))
+    assert result.get("failed") is True
+    assert str(dest) in result["msg"] and "failed its check" in result["msg"]
+    assert dest.read_text() == "one\n"
+    assert sorted(os.listdir(base)) == ["filter.conf"], "the rejected temporary file was left behind"
+
+
+def test_validate_without_the_path_placeholder_is_refused(base):
+    dest = base / "x.conf"
+    result = run_module(notebook_file, args(dest, validate="true"))
+    assert result.get("failed") is True and "%s" in result["msg"]
+    assert not dest.exists()
+
+
+def test_only_owner_and_mode_are_fixed_in_place(base):
+    dest = base / "openssl.cnf"
+    run_module(notebook_file, args(dest))
+    os.chown(dest, NOBODY, 0)
+    os.chmod(dest, 0o666)
+    inode = os.stat(dest).st_ino
+    result = run_module(notebook_file, args(dest))
+    assert result["changed"] is True and result["actions"] == [f"set owner and mode of {dest}"]
+    assert owned(dest) == (0, NOBODY, 0o640) and os.stat(dest).st_ino == inode
+
+
+@pytest.mark.parametrize("kind", ["owned by the account", "group-writable"])
+def test_a_directory_another_user_can_write_is_refused(base, kind):
+    directory = base / "d"
+    directory.mkdir()
+    if kind == "owned by the account":
+        os.chown(directory, NOBODY, NOBODY)
+        os.chmod(directory, 0o755)
+    else:
+        os.chmod(directory, 0o775)
+    result = run_module(notebook_file, args(directory / "f.conf"))
+    assert result.get("failed") is True and str(directory) in result["msg"] and "only root can" in result["msg"]
+    assert os.listdir(directory) == []
+
+
+def test_a_link_in_place_of_the_file_is_refused_and_its_target_untouched(base):
+    target = base / "target"
+    target.write_text("keep\n")
+    os.chmod(target, 0o600)
+    dest = base / "unit.service"
+    os.symlink(target, dest)
+    result = run_module(notebook_file, args(dest))
+    assert result.get("failed") is True and str(dest) in result["msg"]
+    assert os.path.islink(dest) and target.read_text() == "keep\n" and owned(target) == (0, 0, 0o600)
+
+
+def test_a_directory_reached_through_a_link_the_account_planted_is_refused(base):
+    real = base / "real"
+    real.mkdir()
+    shared = base / "shared"
+    shared.mkdir()
+    os.chown(shared, NOBODY, NOBODY)
+    os.symlink(real, shared / "conf")
+    result = run_module(notebook_file, args(shared / "conf" / "f.conf"))
+    assert result.get("failed") is True and "symbolic link" in result["msg"]
+    assert os.listdir(real) == []
+
+
+def test_check_mode_predicts_and_writes_nothing(base):
+    dest = base / "server.json"
+    result = run_module(notebook_file, args(dest, _ansible_diff=True), check_mode=True)
+    assert result["changed"] is True and not dest.exists()
+    assert result["diff"]["before"] == "" and result["diff"]["after"] == "one\n"
+    missing = run_module(notebook_file, args(base / "not-yet" / "f.conf"), check_mode=True)
+    assert missing["changed"] is True, "a directory a normal run makes first must not fail check mode"
+    assert run_module(notebook_file, args(base / "not-yet" / "f.conf")).get("failed") is True
+
+
+def test_a_secret_is_neither_in_the_result_nor_in_a_diff(base):
+    dest = base / "server.json"
+    run_module(notebook_file, args(dest, SECRET + "\n"))
+    shown = run_module(notebook_file, args(dest, SECRET + " v2\n", secret=True, _ansible_diff=True, _ansible_verbosity=3))
+    assert shown["changed"] is True and "diff" not in shown
+    assert SECRET not in json.dumps(shown)
+    diffed = run_module(notebook_file, args(dest, "public\n", _ansible_diff=True))
+    assert diffed["diff"]["before"] == SECRET + " v2\n" and diffed["diff"]["after"] == "public\n"
