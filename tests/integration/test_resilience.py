@@ -237,6 +237,8 @@ BAD_INPUTS = [
     ({"notebook_pip_index_url": "http://mirror.example.org/simple"}, "notebook_pip_index_url"),
     ({"notebook_pip_extra_args": "--extra-index-url https://user:tok@mirror.example.org/simple"}, "notebook_pip_extra_args"),
     ({"notebook_service_name": "jupyter@x"}, "notebook_service_name"),
+    # Wheels are installed only with the sha256 a lock lists: a wheelhouse alone is refused.
+    ({"notebook_wheelhouse": "/tmp"}, "notebook_wheelhouse needs notebook_lock_dir"),
     # Accounts and directories of somebody else (made by the test first).
     ({"notebook_user": "alice"}, "notebook_user"),
     ({"notebook_group": "users"}, "notebook_group"),
