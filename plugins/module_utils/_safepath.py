@@ -66,9 +66,11 @@ class Walker:
         self.actions: list[str] = []
         self.warnings: list[str] = []
 
-    def open_dir(self, path: str, create: tuple[int, int, int] | None = None, replace_links: bool = False):
+    def open_dir(self, path: str, create: tuple[int, int, int] | None = None, replace_links: bool = False,
+                 trusted_only: bool = False):
         """Return an O_DIRECTORY descriptor of ``path``, or None in check mode when it (or a
-        parent) would have been made. The caller closes it."""
+        parent) would have been made. The caller closes it. With ``trusted_only`` every directory
+        on the way must be one only root can write (UnsafePath names the first that isn't)."""
         parts = _components(path)
         seen_links = 0
         fd = os.open("/", _DIR_FLAGS)
@@ -141,6 +143,11 @@ class Walker:
                 os.close(fd)
                 fd = child
                 done.append(name)
+                if trusted_only and not trusted(os.fstat(fd)):
+                    child_st = os.fstat(fd)
+                    raise UnsafePath(f"{here} (uid {child_st.st_uid}, mode {stat.S_IMODE(child_st.st_mode):04o}) is a "
+                                     f"directory another user can write; the role writes files as root only where "
+                                     f"nobody else can replace them")
             return fd
         except BaseException:
             os.close(fd)

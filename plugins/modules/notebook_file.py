@@ -18,10 +18,10 @@ description:
   - One module call, where M(ansible.builtin.template) makes three (a C(stat), the transfer of the
     file and C(copy)). The role writes the files of a first converge while the install runs, and
     each of those calls is on the way to the server's start.
-  - Only into a directory owned by root that nobody else can write, reached without following a link
-    from any other directory, so the server's account (whose kernels run any code) can't swap the
-    destination or its directory for a link. Anything else is an error naming the path, and nothing
-    changes. O(dest) itself must be a regular file or missing.
+  - Only into a directory that only root can write, every directory on the way there too, so the
+    server's account (whose kernels run any code) can't swap the destination, the temporary file or
+    a directory on the way for a link or another file. Anything else is an error naming the path,
+    and nothing changes (in check mode, a warning). O(dest) itself must be a regular file or missing.
 options:
   dest:
     description: Absolute path of the file, without C(.) or C(..) components.
@@ -30,9 +30,17 @@ options:
   content:
     description:
       - The whole text of the file, usually C(lookup('ansible.builtin.template', ...)).
-      - Shown in the diff (with C(--diff)) and, at C(-vvv), in the task's arguments, unless O(secret).
+      - Shown in the diff (with C(--diff)) and with the task's arguments (in C(-vvv) output and the
+        host's log). For a file that holds a secret use O(secret_content) instead.
+      - Exactly one of O(content) and O(secret_content) is given.
     type: str
-    required: true
+  secret_content:
+    description:
+      - The whole text of a file that holds a secret (a password hash, a key).
+      - Censored as a C(no_log) option is, before the module logs its arguments on the host, in the
+        result and in C(-vvv) output; no diff is shown and a failed O(validate) leaves the checker's
+        output out of the message.
+    type: str
   owner:
     description: User name of the owner.
     type: str
@@ -42,21 +50,16 @@ options:
     type: str
     required: true
   mode:
-    description: Mode as an octal string such as C("0640").
-    type: str
+    description: Mode as an octal string such as C("0640"), or the number YAML makes of an unquoted C(0640).
+    type: raw
     required: true
   validate:
     description:
       - A command that checks the new content before it replaces O(dest); C(%s) stands for the
         temporary file's path (as in M(ansible.builtin.template)). Split like a shell would, but run
-        without one. Not run in check mode, nor when only owner, group or mode differ.
+        without one. Not run in check mode, nor when only owner, group or mode differ. The temporary
+        file is root's alone (C(0600)) while the check runs; it gets its owner and mode after.
     type: str
-  secret:
-    description:
-      - The content holds a secret (a password hash). No diff, and the content is censored wherever
-        Ansible shows the task's arguments or result.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -137,8 +140,8 @@ def _read(dir_fd: int, name: str, dest: str):
         os.close(fd)
 
 
-def _write_temp(dir_fd: int, name: str, data: bytes, uid: int, gid: int, mode: int) -> str:
-    """A new file beside ``name`` with ``data``, owner and mode already right; returns its name.
+def _write_temp(dir_fd: int, name: str, data: bytes) -> tuple[str, int]:
+    """A new root-only file beside ``name`` holding ``data``; returns its name and an open descriptor.
 
     Hidden, and ending like ``name``: a check reads it as the kind of file it is (fail2ban-regex
     loads a filter by its extension), and programs that read a directory's ``*.conf`` skip it."""
@@ -152,22 +155,27 @@ def _write_temp(dir_fd: int, name: str, data: bytes, uid: int, gid: int, mode: i
     else:
         raise _safepath.UnsafePath(f"{name}: no free temporary name beside it")
     try:
-        os.fchown(fd, uid, gid)
-        os.fchmod(fd, mode)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
         os.fsync(fd)
     except BaseException:
         os.close(fd)
-        os.unlink(temp, dir_fd=dir_fd)
+        _remove(dir_fd, temp)
         raise
-    os.close(fd)
-    return temp
+    return temp, fd
+
+
+def _remove(dir_fd: int, temp: str) -> None:
+    """Take a temporary file away on an error path without hiding the error."""
+    try:
+        os.unlink(temp, dir_fd=dir_fd)
+    except OSError:
+        pass
 
 
 def _diff(module, dest: str, before: bytes, after: bytes) -> dict | None:
-    if not module._diff or module.params["secret"]:  # pylint: disable=protected-access
+    if not module._diff or module.params["secret_content"] is not None:  # pylint: disable=protected-access
         return None
     if max(len(before), len(after)) > _DIFF_MAX or b"\0" in before + after:
         return {"before_header": dest, "after_header": dest, "before": "(large or binary)\n", "after": "(large or binary)\n"}
@@ -182,38 +190,53 @@ def write(module) -> tuple[bool, list[str], dict | None]:
     parent, name = os.path.split(dest)
     if not name or not os.path.isabs(dest):
         raise _safepath.UnsafePath(f"{dest}: not an absolute path of a file")
-    mode = _safepath.parse_mode(params["mode"], dest)
+    # YAML makes an unquoted 0640 the number 416: that number is the mode.
+    mode = params["mode"] if isinstance(params["mode"], int) else _safepath.parse_mode(str(params["mode"]), dest)
     uid, gid = _ids(params["owner"], params["group"], module.check_mode)
-    data = to_bytes(params["content"], errors="surrogate_or_strict")
+    secret = params["secret_content"] is not None
+    data = to_bytes(params["secret_content"] if secret else params["content"], errors="surrogate_or_strict")
     walker = _safepath.Walker(check_mode=True)
     try:
-        dir_fd = walker.open_dir(parent)
+        # Every directory on the way only root's: the temporary file's path, which validate gets as
+        # a string, then names the file the descriptors below write.
+        dir_fd = walker.open_dir(parent, trusted_only=True)
     except FileNotFoundError:
         if module.check_mode:
             # A normal run would have made the directory by now (notebook_paths, a package).
             return True, [f"write {dest}"], _diff(module, dest, b"", data)
         raise _safepath.UnsafePath(f"{parent}, the directory of {dest}, does not exist") from None
+    except _safepath.UnsafePath as exc:
+        if module.check_mode:
+            # The layout step of a normal run may fix the directory first; if not, that run fails here.
+            module.warn(f"a normal run writes {dest} only if this is fixed first: {exc}")
+            return True, [f"write {dest}"], _diff(module, dest, b"", data)
+        raise
     try:
-        dir_st = os.fstat(dir_fd)
-        if not _safepath.trusted(dir_st):
-            raise _safepath.UnsafePath(
-                f"{parent} (uid {dir_st.st_uid}, mode {stat.S_IMODE(dir_st.st_mode):04o}) is not a directory only root can "
-                f"write: the role writes {name} only where nobody else can replace it")
         st, before = _read(dir_fd, name, dest)
         actions: list[str] = []
         diff = _diff(module, dest, before, data)
         if st is None or before != data:
             actions.append(f"write {dest}")
             if not module.check_mode:
-                temp = _write_temp(dir_fd, name, data, uid, gid, mode)
+                temp, fd = _write_temp(dir_fd, name, data)
                 try:
                     if params["validate"]:
-                        _validate(module, params["validate"], os.path.join(parent, temp), dest)
+                        _validate(module, params["validate"], os.path.join(parent, temp), dest, secret)
+                    # Owner and mode only now: nobody but root could change the file while it was checked.
+                    os.fchown(fd, uid, gid)
+                    os.fchmod(fd, mode)
+                    os.close(fd)
+                    fd = -1
                     os.rename(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
                 except BaseException:
-                    os.unlink(temp, dir_fd=dir_fd)
+                    if fd >= 0:
+                        os.close(fd)
+                    _remove(dir_fd, temp)
                     raise
-                os.fsync(dir_fd)
+                try:
+                    os.fsync(dir_fd)
+                except OSError:
+                    pass  # The rename is done; only its durability across a crash is less sure.
             return True, actions, diff
         if (st.st_uid, st.st_gid) != (uid, gid) or stat.S_IMODE(st.st_mode) != mode:
             actions.append(f"set owner and mode of {dest}")
@@ -234,32 +257,38 @@ class ValidationFailed(Exception):
     """The new content failed ``validate``; its output is the message."""
 
 
-def _validate(module, command: str, path: str, dest: str) -> None:
-    if "%s" not in command:
-        raise ValidationFailed(f"validate must contain %s (the new file's path); it is {command!r}")
-    rc, out, err = module.run_command(command % path)
+def _validate(module, command: str, path: str, dest: str, secret: bool) -> None:
+    try:
+        if "%s" not in command:
+            raise ValueError("no %s")
+        argv = command % path
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"validate must hold one %s (the new file's path) and any other % doubled (%%); "
+                               f"it is {command!r} ({exc})") from None
+    rc, out, err = module.run_command(argv)
     if rc != 0:
-        raise ValidationFailed(f"the new content of {dest} failed its check ({command % path!s} exited {rc}): "
-                               f"{(out + err).strip()}")
+        # A checker may quote the file: a secret's is left out.
+        shown = "(output left out: the file holds a secret)" if secret else (out + err).strip()
+        raise ValidationFailed(f"the new content of {dest} failed its check ({argv} exited {rc}): {shown}")
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
             "dest": {"type": "path", "required": True},
-            # Not no_log: that would censor the diff of every file; O(secret) censors a secret's.
-            "content": {"type": "str", "required": True},
+            # Not no_log: that would censor the diff of every file. A secret comes as secret_content,
+            # censored before AnsibleModule logs its arguments on the host.
+            "content": {"type": "str"},
+            "secret_content": {"type": "str", "no_log": True},
             "owner": {"type": "str", "required": True},
             "group": {"type": "str", "required": True},
-            "mode": {"type": "str", "required": True},
+            "mode": {"type": "raw", "required": True},
             "validate": {"type": "str"},
-            "secret": {"type": "bool", "default": False},
         },
+        mutually_exclusive=[["content", "secret_content"]],
+        required_one_of=[["content", "secret_content"]],
         supports_check_mode=True,
     )
-    if module.params["secret"]:
-        # Censored in the invocation Ansible returns with the result, as a no_log option would be.
-        module.no_log_values.add(module.params["content"])
     try:
         changed, actions, diff = write(module)
     except (_safepath.UnsafePath, ValidationFailed, OSError) as exc:

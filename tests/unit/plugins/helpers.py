@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils import _internal as module_utils_internal
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 
@@ -28,6 +29,8 @@ def run_module(module, args: dict, check_mode: bool = False) -> dict:
     As on a host: once controller code is imported (other tests do), ansible-core would print a
     module's warnings instead of returning them."""
     out = io.StringIO()
+    # On a host each module runs in a process of its own: no warning of an earlier run carries over.
+    module_warnings._global_warnings.clear()  # pylint: disable=protected-access
     args = {**args, "_ansible_check_mode": check_mode, "_ansible_remote_tmp": "/tmp", "_ansible_keep_remote_files": False}
     with patch_module_args(args), contextlib.redirect_stdout(out), \
             mock.patch.object(module_utils_internal, "is_controller", False):

@@ -8,7 +8,11 @@ import grp
 import json
 import os
 import pwd
+import shutil
 import stat
+import tempfile
+from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -34,14 +38,27 @@ SECRET = "sha512-like secret line 4f1c"
 
 
 @pytest.fixture
-def base(tmp_path):
-    """A root-owned 0755 directory: one only root can write."""
-    os.chmod(tmp_path, 0o755)
-    return tmp_path
+def base():
+    """A root-owned 0755 directory reached only through directories only root can write (the module
+    refuses anything else, and tmp_path is under the world-writable /tmp): under /run."""
+    for directory in ("/", "/run"):
+        st = os.stat(directory)
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            pytest.skip(f"{directory} is writable by others here: no trusted place for the tests")
+    path = Path(tempfile.mkdtemp(prefix="nbops-file-test-", dir="/run"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path)
 
 
 def args(dest, content="one\n", **extra):
     return {"dest": str(dest), "content": content, "owner": "root", "group": GROUP, "mode": "0640", **extra}
+
+
+def secret_args(dest, text, **extra):
+    given = args(dest, **extra)
+    del given["content"]
+    return {**given, "secret_content": text}
 
 
 def owned(path):
@@ -107,7 +124,7 @@ def test_a_directory_another_user_can_write_is_refused(base, kind):
     else:
         os.chmod(directory, 0o775)
     result = run_module(notebook_file, args(directory / "f.conf"))
-    assert result.get("failed") is True and str(directory) in result["msg"] and "only root can" in result["msg"]
+    assert result.get("failed") is True and str(directory) in result["msg"] and "another user can write" in result["msg"]
     assert os.listdir(directory) == []
 
 
@@ -130,7 +147,7 @@ def test_a_directory_reached_through_a_link_the_account_planted_is_refused(base)
     os.chown(shared, NOBODY, NOBODY)
     os.symlink(real, shared / "conf")
     result = run_module(notebook_file, args(shared / "conf" / "f.conf"))
-    assert result.get("failed") is True and "symbolic link" in result["msg"]
+    assert result.get("failed") is True and str(shared) in result["msg"]
     assert os.listdir(real) == []
 
 
@@ -147,8 +164,62 @@ def test_check_mode_predicts_and_writes_nothing(base):
 def test_a_secret_is_neither_in_the_result_nor_in_a_diff(base):
     dest = base / "server.json"
     run_module(notebook_file, args(dest, SECRET + "\n"))
-    shown = run_module(notebook_file, args(dest, SECRET + " v2\n", secret=True, _ansible_diff=True, _ansible_verbosity=3))
+    shown = run_module(notebook_file, secret_args(dest, SECRET + " v2\n", _ansible_diff=True, _ansible_verbosity=3))
     assert shown["changed"] is True and "diff" not in shown
     assert SECRET not in json.dumps(shown)
+    assert dest.read_text() == SECRET + " v2\n"
     diffed = run_module(notebook_file, args(dest, "public\n", _ansible_diff=True))
     assert diffed["diff"]["before"] == SECRET + " v2\n" and diffed["diff"]["after"] == "public\n"
+
+
+def test_a_secret_never_reaches_the_hosts_log(base):
+    """AnsibleModule logs its arguments (journal or syslog) as it starts, before the module runs."""
+    logged = []
+    with mock.patch.object(notebook_file.AnsibleModule, "log", lambda self, msg, log_args=None: logged.append(msg)):
+        run_module(notebook_file, secret_args(base / "a.json", SECRET + "\n"))
+        run_module(notebook_file, args(base / "b.conf", "public line 77\n"))
+    assert logged, "the module logged nothing: this test would prove nothing"
+    assert "public line 77" in " ".join(logged)
+    assert SECRET not in " ".join(logged)
+
+
+def test_a_secret_that_fails_its_check_keeps_the_checker_output_out(base):
+    dest = base / "server.json"
+    result = run_module(notebook_file, secret_args(dest, SECRET + "\n", validate="sh -c 'cat \"$1\"; exit 1' sh %s"))
+    assert result.get("failed") is True and "failed its check" in result["msg"]
+    assert SECRET not in json.dumps(result) and not dest.exists()
+
+
+def test_the_file_is_roots_alone_while_it_is_checked(base):
+    dest = base / "kernel.json"
+    check = "sh -c 'test \"$(stat -c %%a:%%u:%%g \"$1\")\" = 600:0:0' sh %s"
+    result = run_module(notebook_file, args(dest, validate=check))
+    assert result["changed"] is True, result.get("msg")
+    assert owned(dest) == (0, NOBODY, 0o640)
+
+
+def test_a_directory_on_the_way_another_user_owns_is_refused(base):
+    owned_by_account = base / "u"
+    owned_by_account.mkdir()
+    os.chown(owned_by_account, NOBODY, NOBODY)
+    inner = owned_by_account / "c"
+    inner.mkdir()
+    result = run_module(notebook_file, args(inner / "f.conf"))
+    assert result.get("failed") is True and str(owned_by_account) in result["msg"]
+    assert os.listdir(inner) == []
+    predicted = run_module(notebook_file, args(inner / "f.conf"), check_mode=True)
+    assert predicted["changed"] is True and str(owned_by_account) in json.dumps(predicted.get("warnings", []))
+
+
+@pytest.mark.parametrize("validate", ["grep %d %s", "grep 100% %s"])
+def test_a_validate_with_a_stray_percent_gets_a_clear_error(base, validate):
+    dest = base / "x.conf"
+    result = run_module(notebook_file, args(dest, validate=validate))
+    assert result.get("failed") is True and "%%" in result["msg"] and validate in result["msg"]
+    assert os.listdir(base) == []
+
+
+def test_an_unquoted_mode_is_the_number_yaml_made_of_it(base):
+    dest = base / "unit.service"
+    result = run_module(notebook_file, args(dest, mode=0o640))
+    assert result["changed"] is True and owned(dest) == (0, NOBODY, 0o640)
