@@ -20,7 +20,9 @@ Private to this collection (the leading underscore).
 from __future__ import annotations
 
 import errno
+import grp
 import os
+import pwd
 import re
 import stat
 
@@ -37,6 +39,17 @@ def parse_mode(text: str, path: str) -> int:
     if not isinstance(text, str) or not re.fullmatch(r"[0-7]{3,4}", text):
         raise UnsafePath(f"{path}: mode {text!r} is not an octal mode such as '0750'")
     return int(text, 8)
+
+
+def account_ids(path: str, owner: str, group: str, check_mode: bool) -> tuple[int, int]:
+    """The uid and gid ``path`` is to have; in check mode (-1, -1) for an account a normal run
+    would have made first (no real id is needed to predict)."""
+    try:
+        return pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
+    except KeyError:
+        if check_mode:
+            return -1, -1
+        raise UnsafePath(f"{path}: user {owner} or group {group} does not exist") from None
 
 
 def trusted(st: os.stat_result) -> bool:

@@ -95,9 +95,7 @@ actions:
   sample: [write /etc/systemd/system/jupyter-notebook.service]
 """
 
-import grp
 import os
-import pwd
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -107,16 +105,6 @@ from ansible_collections.nbops.jupyter.plugins.module_utils import _safepath
 
 # Larger or binary files are left out of the diff, as ansible.builtin.copy does.
 _DIFF_MAX = 100_000
-
-
-def _ids(owner: str, group: str, check_mode: bool) -> tuple[int, int]:
-    try:
-        return pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
-    except KeyError:
-        if check_mode:
-            # The account a normal run would have made first: no real id is needed to predict.
-            return -1, -1
-        raise _safepath.UnsafePath(f"user {owner} or group {group} does not exist") from None
 
 
 def _read(dir_fd: int, name: str, dest: str):
@@ -192,7 +180,7 @@ def write(module) -> tuple[bool, list[str], dict | None]:
         raise _safepath.UnsafePath(f"{dest}: not an absolute path of a file")
     # YAML makes an unquoted 0640 the number 416: that number is the mode.
     mode = params["mode"] if isinstance(params["mode"], int) else _safepath.parse_mode(str(params["mode"]), dest)
-    uid, gid = _ids(params["owner"], params["group"], module.check_mode)
+    uid, gid = _safepath.account_ids(dest, params["owner"], params["group"], module.check_mode)
     secret = params["secret_content"] is not None
     data = to_bytes(params["secret_content"] if secret else params["content"], errors="surrogate_or_strict")
     walker = _safepath.Walker(check_mode=True)

@@ -81,22 +81,9 @@ actions:
   sample: [create /var/lib/jupyter-notebook/notebooks]
 """
 
-import grp
-import pwd
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nbops.jupyter.plugins.module_utils import _safepath
-
-
-def ids(item: dict, check_mode: bool) -> tuple[int, int]:
-    try:
-        return pwd.getpwnam(item["owner"]).pw_uid, grp.getgrnam(item["group"]).gr_gid
-    except KeyError:
-        if check_mode:
-            # The account a normal run would have made first; no real id needed to predict.
-            return -1, -1
-        raise _safepath.UnsafePath(f"{item['path']}: user {item['owner']} or group {item['group']} does not exist") from None
 
 
 def main():
@@ -120,7 +107,7 @@ def main():
     try:
         for item in module.params["paths"]:
             mode = _safepath.parse_mode(item["mode"], item["path"])
-            uid, gid = ids(item, module.check_mode)
+            uid, gid = _safepath.account_ids(item["path"], item["owner"], item["group"], module.check_mode)
             changed |= _safepath.ensure(item["path"].rstrip("/") or "/", item["state"], uid, gid, mode, walker)
     except (_safepath.UnsafePath, OSError) as exc:
         module.fail_json(msg=str(exc), actions=walker.actions)
