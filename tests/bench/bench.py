@@ -107,6 +107,23 @@ def where_cpu_went(run, count=12):
             for r in rows[:count]]
 
 
+def phases(run):
+    """A first converge's wall in three parts, from its tasks in order: before the install starts
+    in the background, from its start until the wait for it ends (what runs beside it: the
+    account, certificate, unit, login throttling), and after (config, start, health gate). The
+    middle part is the longer of the install and the tasks beside it; ``waited_s`` is how long the
+    wait itself took (near 0: the tasks beside it are the longer)."""
+    names = [r["task"] for r in run.tasks]
+    start = next((i for i, name in enumerate(names) if "Install, or start the install" in name), None)
+    end = next((i for i, name in enumerate(names) if "Wait for the install into" in name), None)
+    if start is None or end is None:
+        return None
+    wall = [r["wall"] for r in run.tasks]
+    return {"before_install_s": round(run.wall - sum(wall), 2) + round(sum(wall[:start]), 2),
+            "beside_install_s": round(sum(wall[start:end + 1]), 2), "waited_s": wall[end],
+            "after_install_s": round(sum(wall[end + 1:]), 2)}
+
+
 # The two steps no design of this role can leave out on a converged host: the input checked
 # against meta/argument_specs.yml, and one call that reads what is on the host.
 LEAST = ("Validating arguments against arg spec", "Read the host's state")
@@ -190,6 +207,7 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
                 figures["b_host_calls"] = sum(r.get("host_calls", 0) for r in first.tasks)
                 figures["c_host_calls"] = sum(r.get("host_calls", 0) for r in again["ssh-recommended"].tasks)
                 figures["b_where_cpu_went"] = where_cpu_went(first)
+                figures.setdefault("b_phases", []).append(phases(first))
                 figures["c_where_time_went"] = sorted(again["ssh-recommended"].tasks, key=lambda r: r["wall"], reverse=True)[:10]
                 figures["c_least_tasks"] = least_tasks(again["ssh-recommended"])
     for key, values in list(samples.items()):
@@ -239,6 +257,7 @@ def report(f, quick):
         print("\nwhere the first converge's CPU went (host + controller, cpu-s):")
         for row in f["b_where_cpu_went"]:
             print(f"  {row['host_cpu']:5.2f} + {row['controller_cpu']:5.2f}  {row['wall']:5.2f} s  {row['task']}")
+        print_phases(f)
         floors(f)
         return
     t = f["targets"]
@@ -254,9 +273,20 @@ def report(f, quick):
     print("\nwhere the first converge's CPU went (host + controller, cpu-s):")
     for row in f["b_where_cpu_went"]:
         print(f"  {row['host_cpu']:5.2f} + {row['controller_cpu']:5.2f}  {row['wall']:5.2f} s  {row['task']}")
+    print_phases(f)
     floors(f)
     results_path().write_text(json.dumps(f, indent=2))
     print(f"\nfigures: {results_path()}")
+
+
+def print_phases(f):
+    rounds = [p for p in f.get("b_phases", []) if p]
+    if not rounds:
+        return
+    print("\nthe first converge's wall (recommended settings; ansible-playbook's start counted before), by round:")
+    for number, p in enumerate(rounds, 1):
+        print(f"  round {number}: {p['before_install_s']:.1f} s before the install starts, {p['beside_install_s']:.1f} s from its start "
+              f"to the end of the wait for it ({p['waited_s']:.1f} s of it waiting), {p['after_install_s']:.1f} s after")
 
 
 def fleets(f, t):
