@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import grp
 import hashlib
 import http.server
 import io
 import json
+import os
 import platform
+import pwd
 import ssl
 import threading
 import zipfile
@@ -21,6 +24,23 @@ import pytest
 from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
+
+
+# The server's account in the modules' tests, the user that plants links: uid and gid 65534.
+NOBODY = 65534
+
+
+def nobody_account() -> tuple[str, str] | None:
+    """The names of the user and group with id 65534, or None where there are none."""
+    try:
+        return pwd.getpwuid(NOBODY).pw_name, grp.getgrgid(NOBODY).gr_name
+    except KeyError:
+        return None
+
+
+# Marks of a test module that chowns to that account: it needs root, and the account.
+AS_ROOT_WITH_NOBODY = [pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root"),
+                       pytest.mark.skipif(nobody_account() is None, reason="no user and group with id 65534 here")]
 
 
 def run_module(module, args: dict, check_mode: bool = False) -> dict:

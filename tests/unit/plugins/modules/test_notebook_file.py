@@ -1,13 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""nbops.jupyter.notebook_file on real directories under tmp_path, as root, with uid/gid 65534
+"""nbops.jupyter.notebook_file on real directories under /run, as root, with uid/gid 65534
 as the server's account (the one that would plant links or swap directories)."""
 
 from __future__ import annotations
 
-import grp
 import json
 import os
-import pwd
 import shutil
 import stat
 import tempfile
@@ -18,22 +16,10 @@ import pytest
 
 from ansible_collections.nbops.jupyter.plugins.modules import notebook_file
 
-from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import run_module
+from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import AS_ROOT_WITH_NOBODY, NOBODY, nobody_account, run_module
 
-NOBODY = 65534
-
-
-def _names() -> tuple[str, str] | None:
-    try:
-        return pwd.getpwuid(NOBODY).pw_name, grp.getgrgid(NOBODY).gr_name
-    except KeyError:
-        return None
-
-
-ACCOUNT = _names()
-pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root"),
-              pytest.mark.skipif(ACCOUNT is None, reason="no user and group with id 65534 here")]
-USER, GROUP = ACCOUNT or ("nobody", "nogroup")
+pytestmark = AS_ROOT_WITH_NOBODY
+USER, GROUP = nobody_account() or ("nobody", "nogroup")
 SECRET = "sha512-like secret line 4f1c"
 
 

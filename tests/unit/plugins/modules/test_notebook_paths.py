@@ -7,29 +7,16 @@ from __future__ import annotations
 import grp
 import json
 import os
-import pwd
 import stat
 
 import pytest
 
 from ansible_collections.nbops.jupyter.plugins.modules import notebook_paths
 
-from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import run_module
+from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import AS_ROOT_WITH_NOBODY, NOBODY, nobody_account, run_module
 
-NOBODY = 65534
-
-
-def _names() -> tuple[str, str] | None:
-    try:
-        return pwd.getpwuid(NOBODY).pw_name, grp.getgrgid(NOBODY).gr_name
-    except KeyError:
-        return None
-
-
-ACCOUNT = _names()
-pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root"),
-              pytest.mark.skipif(ACCOUNT is None, reason="no user and group with id 65534 here")]
-USER, GROUP = ACCOUNT or ("nobody", "nogroup")
+pytestmark = AS_ROOT_WITH_NOBODY
+USER, GROUP = nobody_account() or ("nobody", "nogroup")
 ROOT_GROUP = grp.getgrgid(0).gr_name
 
 
