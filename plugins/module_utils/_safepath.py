@@ -156,8 +156,7 @@ class Walker:
                 os.close(fd)
                 fd = child
                 done.append(name)
-                if trusted_only and not trusted(os.fstat(fd)):
-                    child_st = os.fstat(fd)
+                if trusted_only and not trusted(child_st := os.fstat(fd)):
                     raise UnsafePath(f"{here} (uid {child_st.st_uid}, mode {stat.S_IMODE(child_st.st_mode):04o}) is a "
                                      f"directory another user can write; the role writes files as root only where "
                                      f"nobody else can replace them")
