@@ -81,6 +81,19 @@ options:
     description: A root-owned C(0700) directory for the lock, made when missing.
     type: path
     default: /run/nbops-jupyter
+  background:
+    description:
+      - Start the work in a process of its own and answer at once with RV(job), the job's result file in
+        O(lock_dir); M(nbops.jupyter.notebook_job) waits for it and answers what this module would have.
+      - One pipelined call, unlike C(async), and the arguments (O(index_url) too) stay in the job's memory,
+        never on disk. The answer in the file is censored as the module's output is.
+      - Ignored in check mode, which predicts in the foreground.
+    type: bool
+    default: false
+  job_timeout:
+    description: With O(background), longest the job may run, in seconds; it then stops the installer and fails.
+    type: int
+    default: 3600
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -98,6 +111,8 @@ attributes:
     support: none
   async:
     support: full
+    details:
+      - O(background) does the same in one pipelined call.
   action:
     support: none
   bypass_host_loop:
@@ -109,13 +124,16 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Install notebook into its venv in the background
+- name: Start the install of notebook into its venv
   nbops.jupyter.notebook_venv:
     path: /opt/jupyter-notebook/venv
     requirements: [notebook, numpy]
-  async: 3600
-  poll: 0
+    background: true
   register: install_job
+
+- name: Wait for it
+  nbops.jupyter.notebook_job:
+    path: "{{ install_job.job }}"
 
 - name: From a wheelhouse on the host, no index at all
   nbops.jupyter.notebook_venv:
@@ -125,6 +143,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+job:
+  description: With O(background), the job's result file, for M(nbops.jupyter.notebook_job); the other values come from there.
+  returned: when the work started in the background
+  type: str
+  sample: /run/nbops-jupyter/job-venv-opt-jupyter-notebook-venv-3f2a9c4e1b7d6a05.json
 installed:
   description: Every distribution in the venv afterwards (in check mode, now), normalized name to version.
   returned: always
@@ -177,7 +200,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nbops.jupyter.plugins.module_utils import _index, _safepath, _uv, _venv
+from ansible_collections.nbops.jupyter.plugins.module_utils import _index, _job, _safepath, _uv, _venv
 
 
 def lock_name(venv: str) -> str:
@@ -245,12 +268,13 @@ def main():
             "python": {"type": "str", "default": "python3"},
             "lock": {"type": "str", "default": ""},
             "lock_dir": {"type": "path", "default": "/run/nbops-jupyter"},
+            "background": {"type": "bool", "default": False},
+            "job_timeout": {"type": "int", "default": 3600},
         },
         supports_check_mode=True,
     )
     params = module.params
-    venv, installer = params["path"].rstrip("/"), params["installer"]
-    params["path"] = venv
+    venv = params["path"] = params["path"].rstrip("/")
     try:
         sources = _index.Sources(params["index_url"], params["extra_args"])
         sources.check()
@@ -258,18 +282,36 @@ def main():
     except _index.IndexError_ as exc:
         module.fail_json(msg=str(exc))
 
+    if params["background"] and not module.check_mode:
+        try:
+            jobs = _safepath.root_dir_fd(params["lock_dir"], _safepath.Walker())
+            # The packaging import a finished install needs comes from the host, not this payload.
+            _venv.requirement_class(venv)
+            job = _job.start(jobs, "job" + lock_name(venv)[len("venv"):-len(".lock")], params["job_timeout"],
+                             lambda: work(module, params, sources))
+            os.close(jobs)
+        except _safepath.UnsafePath as exc:
+            module.fail_json(msg=str(exc))
+        _job.answer_and_leave(module, changed=False, job=os.path.join(params["lock_dir"], job))
+    work(module, params, sources)
+
+
+def work(module, params, sources):
+    """Take the venv's lock, install, answer (exit_json or fail_json)."""
     walker = _safepath.Walker(check_mode=module.check_mode)
     lock = None
     try:
         lock_dir = _safepath.root_dir_fd(params["lock_dir"], walker)
         if lock_dir is not None:
-            lock = _safepath.open_lock(lock_dir, lock_name(venv))
+            lock = _safepath.open_lock(lock_dir, lock_name(params["path"]))
             os.close(lock_dir)
             # A run killed mid-install leaves its installer going; this one waits for it.
             fcntl.flock(lock, fcntl.LOCK_EX)
         result = run(module, params, sources, walker)
     except (_safepath.UnsafePath, _uv.UvError, ValueError) as exc:
         module.fail_json(msg=_index.redact(str(exc)))
+    except _job.Timeout as exc:
+        module.fail_json(msg=f"the install into {params['path']} {exc}; the next run installs what is missing")
     finally:
         if lock is not None:
             os.close(lock)

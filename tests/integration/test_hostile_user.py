@@ -156,7 +156,7 @@ def test_two_converges_at_once_leave_one_consistent_server(server, host, paths):
 @pytest.mark.one_platform(0)
 def test_index_credentials_never_show(server, host):
     """A token in notebook_pip_index_url: not in any process's argv (world-readable /proc), not in
-    the async job's result file, not in -vvv output, not in the journal or files on the host."""
+    the background job's result file, not in -vvv output, not in the journal or files on the host."""
     secret = "nbopsTok3n" + str(os.getpid())
     index = f"https://nbops-test:{secret}@pypi.org/simple"
     stop = threading.Event()

@@ -14,8 +14,8 @@ import time
 import pytest
 import shutil
 
-from ansible_collections.nbops.jupyter.plugins.module_utils import _venv
-from ansible_collections.nbops.jupyter.plugins.modules import notebook_venv
+from ansible_collections.nbops.jupyter.plugins.module_utils import _job, _venv
+from ansible_collections.nbops.jupyter.plugins.modules import notebook_job, notebook_venv
 
 from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import build_wheel, run_module
 
@@ -56,6 +56,24 @@ def test_fresh_venv_then_nothing_to_do(args, index, uv_wheel):
     second = run_module(notebook_venv, args)
     assert not second["changed"] and second["actions"] == []
     assert len(index.requests) == requests, "a satisfied venv asked the index"
+
+
+def test_in_the_background_the_job_answers_what_the_foreground_would(args, index, monkeypatch):
+    # On a host the module's process ends with os._exit after its answer; here pytest's must go on.
+    monkeypatch.setattr(_job, "answer_and_leave", lambda module, **result: module.exit_json(**result))
+    secret = "s3cretT0ken"
+    url = index.url.replace("https://", f"https://nbops:{secret}@")
+    started = run_module(notebook_venv, {**args, "index_url": url, "background": True})
+    assert not started["changed"] and started["job"].startswith(args["lock_dir"] + "/job-"), started
+    with open(started["job"][:-len(".json")] + ".running", "rb"):
+        pass
+    answer = run_module(notebook_job, {"path": started["job"], "timeout": 120})
+    assert not answer.get("failed"), json.dumps(answer, indent=1)[-3000:]
+    assert answer["changed"] and answer["packages_changed"] and answer["installed"]["nbprobe"] == "1.0"
+    assert secret not in json.dumps(answer)
+    assert sorted(os.listdir(args["lock_dir"])) == [notebook_venv.lock_name(args["path"])], "the job's files stayed"
+    again = run_module(notebook_venv, args)
+    assert not again["changed"]
 
 
 def test_upgrade_reports_the_version_change_and_keeps_the_rest(args):
