@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+
+from converge import run_playbook
 from hostcheck import sh
 
 
@@ -29,3 +32,28 @@ def test_plaintext_password_is_nowhere_on_the_host(server, host, paths):
         stdin=server["password"],
     )
     assert found.split() == []
+
+
+FACTS = ["fqdn", "hostname", "architecture", "python", "os_family", "distribution", "distribution_major_version",
+         "service_mgr"]
+
+
+def test_the_roles_facts_are_those_setup_gives(host, tmp_path):
+    """nbops.jupyter.notebook_facts stands in for setup when the play gathers no facts: a play that
+    gathers them and one that doesn't must give the role the same values (else a re-run with the
+    other would change the certificate's names or the jail)."""
+    playbook = tmp_path / "facts.yml"
+    playbook.write_text(json.dumps([{
+        "hosts": "all", "gather_facts": False,
+        "tasks": [
+            {"nbops.jupyter.notebook_facts": None, "register": "__mine"},
+            {"ansible.builtin.setup": {"gather_subset": ["min"], "filter": [f"ansible_{k}" for k in FACTS]},
+             "register": "__theirs"},
+            {"ansible.builtin.assert": {
+                "that": "keys | map('extract', __mine.ansible_facts) | list"
+                        " == keys | map('regex_replace', '^', 'ansible_') | map('extract', __theirs.ansible_facts) | list",
+                "fail_msg": "{{ __mine.ansible_facts }} != {{ __theirs.ansible_facts }}"},
+             "vars": {"keys": FACTS}},
+        ]}]))
+    rc, output = run_playbook(playbook, limit=host)
+    assert rc == 0 and "ok=3" in output, output[-3000:]
