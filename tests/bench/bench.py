@@ -51,9 +51,10 @@ def by_hand():
         destroy([name])
 
 
-def converged_host(setting: str, name: str, seconds: list[str], floors: bool = False):
+def converged_host(setting: str, name: str, seconds: list[str], floors: str = ""):
     """A fresh host's first converge with `setting`, then second converges with each of `seconds`;
-    with `floors`, the floors measured on it (tests/bench/floors.py)."""
+    with `floors`, the floors measured on it (tests/bench/floors.py): "ansible" those of Ansible,
+    "all" the host's (install, server start) too."""
     start([name], ssh=setting != "docker")
     docker_inv = inventory([name], "docker")
     inv = inventory([name], "docker" if setting == "docker" else "ssh")
@@ -65,7 +66,7 @@ def converged_host(setting: str, name: str, seconds: list[str], floors: bool = F
         again = {s: playbook(inv, DEPLOY, [name], s) for s in seconds}
         if "ssh-factcache" in seconds:
             again["ssh-factcache"] = playbook(inv, DEPLOY, [name], "ssh-factcache")
-        measured = {**ansible_floors(inv, name), **host_floors(name)} if floors else {}
+        measured = {**ansible_floors(inv, name), **(host_floors(name) if floors == "all" else {})} if floors else {}
         return first, again, measured
     finally:
         os.unlink(inv)
@@ -166,6 +167,7 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
     quick = os.environ.get("BENCH_QUICK") == "1"
     figures = {"image": IMAGE, "cores": CORES, "rounds": 1 if quick else rounds, "targets": TARGETS, "samples": {}}
     samples = figures["samples"]
+    floor_samples = {}
 
     def record(key, value):
         samples.setdefault(key, []).append(round(value, 3))
@@ -187,10 +189,14 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
         if not quick:
             plans += [("ssh-defaults", []), ("docker", ["docker"])]
         for setting, seconds in plans:
-            floors = setting == "ssh-recommended" and (number == figures["rounds"]) and (not quick or os.environ.get("BENCH_FLOORS") == "1")
+            # Ansible's floors in every round (the machine's speed moves between rounds, and a floor
+            # should come from the same speed as the figure it explains); the host's in the last.
+            floors = ("all" if number == figures["rounds"] else "ansible") if (
+                setting == "ssh-recommended" and (not quick or os.environ.get("BENCH_FLOORS") == "1")) else ""
             first, again, measured = converged_host(setting, f"nbops-bench-{setting}", seconds, floors)
+            for key, value in measured.items():
+                floor_samples.setdefault(key, []).append(value)
             if measured:
-                figures["floors"] = measured
                 figures["b_tasks"], figures["c_tasks"] = len(first.tasks), len(again["ssh-recommended"].tasks)
             record(f"b_{setting}_s", first.wall)
             record(f"b_{setting}_cpu_s", first.cpu)
@@ -213,6 +219,9 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
                 figures["c_least_tasks"] = least_tasks(again["ssh-recommended"])
     for key, values in list(samples.items()):
         figures[key] = median(values)
+    if floor_samples:
+        figures["floors"] = {key: median(values) for key, values in floor_samples.items()}
+        figures["floor_samples"] = floor_samples
     # Written after each part, so a run that stops later keeps what it measured.
     results_path().write_text(json.dumps(figures, indent=2))
 
@@ -311,26 +320,29 @@ def floors(f):
     if not m:
         return
     tasks = f["c_tasks"]
-    model_c = m["startup_s"] + m["facts_s"] + m["remote_call_s"] + (tasks - 2) * m["skipped_task_s"]
-    least_c = m["startup_s"] + m["remote_call_s"]
+    model_c = m["startup_s"] + m["connection_s"] + m["facts_s"] + m["remote_call_s"] + (tasks - 2) * m["skipped_task_s"]
+    least_c = m["startup_s"] + m["connection_s"] + m["remote_call_s"]
     per_host = (tasks - 2) * m["skipped_task_controller_cpu_s"] + 2 * m["remote_call_controller_cpu_s"]
     f["floors"].update(c_model_s=model_c, c_least_s=least_c, rerun_controller_cpu_per_host_model_s=per_host)
-    print("\nfloors, each measured alone on a converged host over SSH (recommended settings):")
+    print(f"\nfloors, each measured alone on a converged host over SSH (recommended settings); medians of "
+          f"{len(f['floor_samples']['startup_s'])} rounds, the install and server start in the last:")
     print(f"  ansible-playbook start, one play, no task          {m['startup_s']:5.2f} s  {m['startup_controller_cpu_s']:.2f} cpu-s")
     print(f"  one remote call (command, become)                  {m['remote_call_s']:5.2f} s  "
           f"{m['remote_call_controller_cpu_s']:.3f} controller + {m['remote_call_host_cpu_s']:.3f} host cpu-s")
-    print(f"  the facts the role gathers (min, network)          {m['facts_s']:5.2f} s  {m['facts_host_cpu_s']:.2f} host cpu-s")
+    print(f"  the first call's connection (SSH, sudo), beyond a call {m['connection_s']:5.2f} s")
+    print(f"  the facts the role gathers (notebook_facts)        {m['facts_s']:5.2f} s  {m['facts_host_cpu_s']:.2f} host cpu-s")
     print(f"  one skipped task, the role's defaults in scope     {m['skipped_task_s'] * 1000:5.0f} ms "
           f"{m['skipped_task_controller_cpu_s'] * 1000:.0f} controller cpu-ms")
     print(f"  install of notebook with uv, without / with bytecode {m['install_no_bytecode_cpu_s']:.1f} / "
           f"{m['install_with_bytecode_cpu_s']:.1f} host cpu-s")
     print(f"  server start until it answers                      {m['server_start_s']:5.2f} s  {m['server_start_cpu_s']:.2f} host cpu-s")
-    print(f"  c as start + facts + host reader + {tasks - 2} tasks at the skipped cost: {model_c:.1f} s (measured {f['c_ssh-recommended_s']:.1f} s); "
+    print(f"  c as start + connection + facts + host reader + {tasks - 2} tasks at the skipped cost: {model_c:.1f} s (measured {f['c_ssh-recommended_s']:.1f} s); "
           f"with nothing but start and one call: {least_c:.1f} s")
     print(f"  a re-run's controller CPU per host from {tasks} tasks: {per_host:.2f} cpu-s")
     least = f.get("c_least_tasks")
     if least:
-        least_design = m["startup_s"] + least["wall_s"]
+        # In the run the facts call opened the connection; alone, the reader would.
+        least_design = m["startup_s"] + m["connection_s"] + least["wall_s"]
         # A fleet on this machine's cores: each host's CPU of those two steps, shared by the cores.
         least_fleet = (least["controller_cpu_s"] + least["host_cpu_s"]) / f["cores"]
         f["floors"].update(c_least_design_s=least_design, rerun_controller_cpu_per_host_least_design_s=least["controller_cpu_s"],
