@@ -353,6 +353,15 @@ def floors(f):
               f"three steps, the first call's connection, no facts, no other task): {least_design:.2f} s (c <= {f['targets']['c_ssh_recommended_s']} s); per host of a fleet "
               f"{least['controller_cpu_s']:.2f} controller cpu-s (e32 <= {f['targets']['e32_controller_cpu_per_host_s']}) and "
               f"{least_fleet:.2f} s of wall on {f['cores']} cores (e32 <= {f['targets']['e32_wall_per_host_s']} s)")
+        if "a_by_hand_s" in f:
+            # A first converge cannot be shorter than its steps in a row: these, the facts, the
+            # install alone and the server's start (the password check, beside the install there,
+            # is counted too: about 0.2 s).
+            b_floor = least_design + m["facts_s"] + m["install_with_bytecode_s"] + m["server_start_s"]
+            f["floors"].update(b_least_design_s=b_floor, b_least_design_over_a=b_floor / f["a_by_hand_s"])
+            print(f"  a first converge's steps in a row alone (those, the facts, the install with bytecode alone "
+                  f"{m['install_with_bytecode_s']:.1f} s, the server's start): {b_floor:.1f} s = "
+                  f"{b_floor / f['a_by_hand_s']:.2f} of by hand's {f['a_by_hand_s']:.1f} s (b/a <= {f['targets']['b_over_a']})")
     calls = f["b_host_calls"]
     cpu_floor = (calls * (m["remote_call_controller_cpu_s"] + m["remote_call_host_cpu_s"]) + m["install_with_bytecode_cpu_s"]
                  + m["server_start_cpu_s"] + m["startup_controller_cpu_s"])
