@@ -338,7 +338,8 @@ def floors(f):
     print(f"  install of notebook with uv, without / with bytecode {m['install_no_bytecode_cpu_s']:.1f} / "
           f"{m['install_with_bytecode_cpu_s']:.1f} host cpu-s")
     print(f"  server start until it answers                      {m['server_start_s']:5.2f} s  {m['server_start_cpu_s']:.2f} host cpu-s")
-    print(f"  c as start + connection + facts + host reader + {tasks - 2} tasks at the skipped cost: {model_c:.1f} s (measured {f['c_ssh-recommended_s']:.1f} s); "
+    print(f"  c as start + connection + facts + host reader + {tasks - 2} tasks at the skipped cost: {model_c:.1f} s "
+          f"(measured {f['c_ssh-recommended_s']:.1f} s); "
           f"with nothing but start and one call: {least_c:.1f} s")
     print(f"  a re-run's controller CPU per host from {tasks} tasks: {per_host:.2f} cpu-s")
     least = f.get("c_least_tasks")
@@ -350,7 +351,8 @@ def floors(f):
         f["floors"].update(c_least_design_s=least_design, rerun_controller_cpu_per_host_least_design_s=least["controller_cpu_s"],
                            rerun_wall_per_host_least_design_s=least_fleet)
         print(f"  a converged run that only checks its input, reads the host once and checks the password (this run's "
-              f"three steps, the first call's connection, no facts, no other task): {least_design:.2f} s (c <= {f['targets']['c_ssh_recommended_s']} s); per host of a fleet "
+              f"three steps, the first call's connection, no facts, no other task): {least_design:.2f} s "
+              f"(c <= {f['targets']['c_ssh_recommended_s']} s); per host of a fleet "
               f"{least['controller_cpu_s']:.2f} controller cpu-s (e32 <= {f['targets']['e32_controller_cpu_per_host_s']}) and "
               f"{least_fleet:.2f} s of wall on {f['cores']} cores (e32 <= {f['targets']['e32_wall_per_host_s']} s)")
         if "a_by_hand_s" in f:
