@@ -31,8 +31,9 @@ import sys
 _FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-class Timeout(Exception):
-    """The job ran longer than it may."""
+class Timeout(BaseException):
+    """The job ran longer than it may. A BaseException: no ``except Exception`` on the way (in
+    AnsibleModule.run_command, in a parser) may take it for an error of its own."""
 
 
 def names(prefix: str) -> tuple[str, str]:
@@ -51,10 +52,11 @@ def _payload_dir() -> str | None:
     return None
 
 
-def start(dir_fd: int, prefix: str, timeout: int, work) -> str:
+def start(dir_fd: int, prefix: str, timeout: int, work, redact=str) -> str:
     """Run ``work()`` (which ends with the module's exit_json or fail_json) in a process of its
     own, its standard output going to the result file; return that file's name. The caller then
-    answers with ``answer_and_leave``."""
+    answers with ``answer_and_leave``. ``redact`` cleans the message of an error ``work`` didn't
+    answer itself (AnsibleModule censors only what it answers)."""
     result, running = names(prefix)
     lock = os.open(running, os.O_RDWR | os.O_CREAT | os.O_EXCL | _FLAGS, 0o600, dir_fd=dir_fd)
     fcntl.flock(lock, fcntl.LOCK_EX)
@@ -68,12 +70,17 @@ def start(dir_fd: int, prefix: str, timeout: int, work) -> str:
         os.setsid()
         if os.fork():
             os._exit(0)
-        _run(dir_fd, result, lock, timeout, work)
+        _run(dir_fd, result, lock, timeout, work, redact)
     finally:
         os._exit(0)
 
 
-def _run(dir_fd: int, result: str, lock: int, timeout: int, work) -> None:
+def disarm() -> None:
+    """The work is done: no timeout may turn its answer into a failure while it is written."""
+    signal.alarm(0)
+
+
+def _run(dir_fd: int, result: str, lock: int, timeout: int, work, redact) -> None:  # pylint: disable=too-many-arguments
     part = result + ".part"
     out = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _FLAGS, 0o600, dir_fd=dir_fd)
     null = os.open(os.devnull, os.O_RDWR)
@@ -95,8 +102,10 @@ def _run(dir_fd: int, result: str, lock: int, timeout: int, work) -> None:
         pass
     except BaseException as exc:  # pylint: disable=broad-exception-caught
         # Anything the module didn't answer itself: the answer is this, never a missing file.
-        sys.stdout.write("\n" + json.dumps({"failed": True, "msg": f"the background job failed: {exc}"}))
+        sys.stdout.write("\n" + json.dumps({"failed": True, "msg": redact(f"the background job failed: {exc}")}))
     finally:
+        # Nothing may stop the answer's rename: a late alarm would leave the waiter without one.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         signal.alarm(0)
         sys.stdout.flush()
         os.fsync(1)

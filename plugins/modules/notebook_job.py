@@ -23,9 +23,12 @@ options:
     type: path
     required: true
   timeout:
-    description: Longest to wait, in seconds. The job goes on after a timeout here.
+    description:
+      - Longest to wait, in seconds. The job goes on after a timeout here.
+      - A minute more than the default C(job_timeout) of M(nbops.jupyter.notebook_venv), so the job's own
+        timeout answers first.
     type: int
-    default: 3600
+    default: 3660
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -143,7 +146,7 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            "timeout": {"type": "int", "default": 3600},
+            "timeout": {"type": "int", "default": 3660},
         },
         supports_check_mode=False,
     )

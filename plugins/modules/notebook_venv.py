@@ -85,8 +85,10 @@ options:
     description:
       - Start the work in a process of its own and answer at once with RV(job), the job's result file in
         O(lock_dir); M(nbops.jupyter.notebook_job) waits for it and answers what this module would have.
-      - One pipelined call, unlike C(async), and the arguments (O(index_url) too) stay in the job's memory,
-        never on disk. The answer in the file is censored as the module's output is.
+      - One pipelined call, unlike C(async), and the arguments (O(index_url) too) stay in the job's memory
+        for its lifetime. (Without pipelining Ansible's own copy of the module, which holds them, waits in
+        the remote temporary directory only until the start's answer.) The answer in the file is censored
+        as the module's output is.
       - Ignored in check mode, which predicts in the foreground.
     type: bool
     default: false
@@ -288,7 +290,7 @@ def main():
             # The packaging import a finished install needs comes from the host, not this payload.
             _venv.requirement_class(venv)
             job = _job.start(jobs, "job" + lock_name(venv)[len("venv"):-len(".lock")], params["job_timeout"],
-                             lambda: work(module, params, sources))
+                             lambda: work(module, params, sources), _index.redact)
             os.close(jobs)
         except _safepath.UnsafePath as exc:
             module.fail_json(msg=str(exc))
@@ -308,6 +310,7 @@ def work(module, params, sources):
             # A run killed mid-install leaves its installer going; this one waits for it.
             fcntl.flock(lock, fcntl.LOCK_EX)
         result = run(module, params, sources, walker)
+        _job.disarm()
     except (_safepath.UnsafePath, _uv.UvError, ValueError) as exc:
         module.fail_json(msg=_index.redact(str(exc)))
     except _job.Timeout as exc:

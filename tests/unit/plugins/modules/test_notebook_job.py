@@ -22,10 +22,10 @@ def jobs(tmp_path):
     return path
 
 
-def _start(jobs, work, timeout=60) -> str:
+def _start(jobs, work, timeout=60, redact=str) -> str:
     fd = os.open(jobs, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        return str(jobs / _job.start(fd, "job-test", timeout, work))
+        return str(jobs / _job.start(fd, "job-test", timeout, work, redact))
     finally:
         os.close(fd)
 
@@ -59,6 +59,25 @@ def test_a_job_past_its_time_stops_and_says_so(jobs):
     path = _start(jobs, lambda: time.sleep(30), timeout=1)
     answer = run_module(notebook_job, {"path": path, "timeout": 20})
     assert answer["failed"] and "did not finish within 1 s" in answer["msg"]
+
+
+def test_no_except_exception_on_the_way_takes_the_timeout_for_its_own(jobs):
+    def work():
+        try:
+            time.sleep(30)
+        except Exception:  # pylint: disable=broad-exception-caught
+            print('\n{"changed": false, "msg": "swallowed"}')
+            raise SystemExit(0)
+    answer = run_module(notebook_job, {"path": _start(jobs, work, timeout=1), "timeout": 20})
+    assert answer["failed"] and "did not finish within 1 s" in answer["msg"]
+
+
+def test_an_error_the_work_did_not_answer_is_redacted(jobs):
+    def work():
+        raise RuntimeError("https://analyst:tok-9f3@index.example/simple unreachable")
+    answer = run_module(notebook_job, {"path": _start(jobs, work, redact=lambda text: text.replace("tok-9f3", "***")),
+                                       "timeout": 20})
+    assert answer["failed"] and "the background job failed" in answer["msg"] and "tok-9f3" not in answer["msg"]
 
 
 def test_the_waiter_gives_up_at_its_timeout_while_the_job_runs(jobs):
