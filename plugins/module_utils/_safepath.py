@@ -265,10 +265,10 @@ def differs(path: str, kind: str, uid: int, gid: int, mode: int) -> bool:
     return not is_kind(st.st_mode) or (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (uid, gid, mode)
 
 
-def root_dir_fd(path: str, walker: Walker) -> int | None:
-    """A root-owned 0700 directory (made when missing) for the role's lock files; refuses one
-    that anybody else owns or can write."""
-    fd = walker.open_dir(path, create=(0, 0, 0o700))
+def root_dir_fd(path: str, walker: Walker, create: bool = True) -> int | None:
+    """A root-owned 0700 directory (made when missing, with ``create``) for the role's lock files
+    and jobs; refuses one that anybody else owns or can write."""
+    fd = walker.open_dir(path, create=(0, 0, 0o700) if create else None)
     if fd is None:
         return None
     st = os.fstat(fd)

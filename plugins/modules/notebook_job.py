@@ -155,10 +155,7 @@ def main():
         module.fail_json(msg=f"path: {module.params['path']} is not a job's result file (job-*.json)")
     dir_fd = None
     try:
-        dir_fd = _safepath.Walker().open_dir(directory)
-        st = os.fstat(dir_fd)
-        if st.st_uid != 0 or stat.S_IMODE(st.st_mode) & 0o077:
-            raise _safepath.UnsafePath(f"{directory} must be owned by root with mode 0700 (it holds the jobs)")
+        dir_fd = _safepath.root_dir_fd(directory, _safepath.Walker(), create=False)
         answer = wait(dir_fd, name, module.params["timeout"])
     except (_safepath.UnsafePath, ValueError, OSError) as exc:
         module.fail_json(msg=str(exc))
