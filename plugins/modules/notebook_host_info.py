@@ -273,6 +273,28 @@ options:
         description: As O(venv.uv_version).
         type: str
         default: ""
+  stamp:
+    description:
+      - The mark of a converged host - the digest of O(stamp.inputs), of the other options and of this answer, kept in a
+        root-only file. RV(stamp.matches) says whether the file holds the digest of this call, that is
+        whether the host is as a finished run with these inputs left it.
+      - With O(stamp.write), the digest of the host as it is now is written there (not in check mode):
+        the role does that at the end of a run that got through.
+    type: dict
+    version_added: 0.4.0
+    suboptions:
+      path:
+        description: The file, in a directory that only root may own and write (made C(0700) when missing).
+        type: path
+        required: true
+      inputs:
+        description: The digest of what decides the role on the controller (P(nbops.jupyter.inputs_digest#filter)).
+        type: str
+        required: true
+      write:
+        description: Write the digest instead of only comparing it.
+        type: bool
+        default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -281,7 +303,7 @@ attributes:
     platforms: posix
   check_mode:
     support: full
-    details: Read-only; runs the same in check mode.
+    details: Read-only, except for the stamp that O(stamp.write) writes, which check mode leaves alone.
   diff_mode:
     support: none
 seealso:
@@ -392,9 +414,19 @@ acme:
       C(last_failed), C(last_run), C(last_status) of certbot's unattended renewals).
   returned: when O(acme) is given
   type: dict
+stamp:
+  description:
+    - C(digest), of O(stamp.inputs) and this answer; C(matches), whether the stamp file held it; C(written),
+      whether this call wrote it.
+  returned: when O(stamp) is given
+  type: dict
+  version_added: 0.4.0
 """
 
+import hashlib
+import json
 import os
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -423,6 +455,54 @@ def paths_to_fix(paths: list[dict]) -> list[str]:
         if _safepath.differs(item["path"], item["state"], uid, gid, _safepath.parse_mode(item["mode"], item["path"])):
             fix.append(item["path"])
     return fix
+
+
+# The stamp: a root-only file in a root-only directory, read and written without following links.
+_STAMP_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
+
+def stamp_digest(inputs: str, params: dict, answer: dict) -> str:
+    """The digest of the controller's inputs, of what this call was asked and of everything it found."""
+    asked = {key: value for key, value in params.items() if key != "stamp"}
+    body = json.dumps([asked, answer], sort_keys=True, default=str)
+    return hashlib.sha256(inputs.encode() + b"\0" + body.encode()).hexdigest()
+
+
+def read_stamp(path: str) -> str:
+    """The digest the stamp holds; empty when there is none, or none that only root could have left."""
+    directory, name = os.path.split(path)
+    try:
+        dir_fd = _safepath.root_dir_fd(directory, _safepath.Walker(), create=False)
+    except (FileNotFoundError, _safepath.UnsafePath):
+        return ""
+    try:
+        fd = os.open(name, _STAMP_READ, dir_fd=dir_fd)
+    except OSError:
+        return ""
+    finally:
+        os.close(dir_fd)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
+            return ""
+        return os.read(fd, 128).decode("ascii", "replace").strip()
+    finally:
+        os.close(fd)
+
+
+def write_stamp(path: str, digest: str) -> None:
+    directory, name = os.path.split(path)
+    dir_fd = _safepath.root_dir_fd(directory, _safepath.Walker(), create=True)
+    try:
+        part = f".{name}.{os.getpid()}"
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
+        try:
+            os.write(fd, digest.encode() + b"\n")
+        finally:
+            os.close(fd)
+        os.replace(part, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def main():
@@ -477,6 +557,11 @@ def main():
                 "installer": {"type": "str", "choices": ["uv", "pip"], "default": "uv"},
                 "uv_version": {"type": "str", "default": ""},
             }},
+            "stamp": {"type": "dict", "options": {
+                "path": {"type": "path", "required": True},
+                "inputs": {"type": "str", "required": True},
+                "write": {"type": "bool", "default": False},
+            }},
             "acme": {"type": "dict", "options": {
                 "name": {"type": "str", "required": True},
                 "names": {"type": "list", "elements": "str", "required": True},
@@ -523,8 +608,18 @@ def main():
             answer["kernels"] = _host.kernels(**p["kernels"])
         if p["acme"]:
             answer["acme"] = _acme.inspect(**p["acme"])
-    except (ValueError, _safepath.UnsafePath) as exc:
+        if p["stamp"]:
+            stamp = p["stamp"]
+            digest = stamp_digest(stamp["inputs"], p, answer)
+            written = stamp["write"] and not module.check_mode
+            if written:
+                write_stamp(stamp["path"], digest)
+            answer["stamp"] = {"digest": digest, "matches": read_stamp(stamp["path"]) == digest, "written": written}
+    except (ValueError, OSError, _safepath.UnsafePath) as exc:
         module.fail_json(msg=str(exc))
+    if p["stamp"] and p["stamp"]["write"]:
+        # The run's first call warned already.
+        module.exit_json(changed=False, **answer)
     if p["acme"] and answer["acme"]["renewal"]["last_failed"]:
         renewal = answer["acme"]["renewal"]
         module.warn(f"certbot's last unattended renewal failed ({renewal['last_run']}, status {renewal['last_status']}): "

@@ -186,3 +186,51 @@ def test_a_bad_requirement_is_an_error(host):
     asked["venv"] = {**asked["venv"], "requirements": ["nbprobe >>= 1"]}
     answer = run_module(notebook_host_info, asked)
     assert answer["failed"] and "'nbprobe >>= 1' is not a PEP 508 requirement" in answer["msg"]
+
+
+def _stamped(base, stamp, inputs="inputs-1", write=False, check_mode=False, asked=None):
+    asked = asked or request(base)
+    return run_module(notebook_host_info, {**asked, "stamp": {"path": str(stamp), "inputs": inputs, "write": write}},
+                      check_mode=check_mode)["stamp"]
+
+
+def test_the_stamp_matches_only_the_inputs_options_and_host_it_was_written_for(host):
+    stamp = host / "run" / "nbops" / "converged-nb"
+    assert _stamped(host, stamp) == {"digest": _stamped(host, stamp)["digest"], "matches": False, "written": False}
+    # Check mode writes nothing.
+    assert not _stamped(host, stamp, write=True, check_mode=True)["written"] and not stamp.parent.exists()
+    written = _stamped(host, stamp, write=True)
+    assert written["written"] and written["matches"]
+    assert stat.S_IMODE(stamp.parent.stat().st_mode) == 0o700 and stat.S_IMODE(stamp.stat().st_mode) == 0o600
+    assert stamp.read_text().strip() == written["digest"]
+    assert _stamped(host, stamp)["matches"]
+    # Other inputs, another option, another host state: no match.
+    assert not _stamped(host, stamp, inputs="inputs-2")["matches"]
+    assert not _stamped(host, stamp, asked={**request(host), "packages": ["dpkg"]})["matches"]
+    os.chmod(host / "etc" / "jupyter_server_config.json", 0o644)
+    assert not _stamped(host, stamp)["matches"]
+    os.chmod(host / "etc" / "jupyter_server_config.json", 0o640)
+    assert _stamped(host, stamp)["matches"]
+
+
+def test_a_stamp_anybody_but_root_could_have_left_is_not_trusted(host):
+    stamp = host / "run" / "nbops" / "converged-nb"
+    digest = _stamped(host, stamp, write=True)["digest"]
+    os.chown(stamp, 65534, 65534)
+    assert not _stamped(host, stamp)["matches"]
+    os.chown(stamp, 0, 0)
+    os.chmod(stamp, 0o666)
+    assert not _stamped(host, stamp)["matches"]
+    # A link to a file that holds the right digest is not followed.
+    elsewhere = host / "elsewhere"
+    elsewhere.write_text(digest + "\n")
+    stamp.unlink()
+    stamp.symlink_to(elsewhere)
+    assert not _stamped(host, stamp)["matches"]
+    stamp.unlink()
+    # A directory others can write is refused: not read, and not written into.
+    _stamped(host, stamp, write=True)
+    os.chmod(stamp.parent, 0o777)
+    assert not _stamped(host, stamp)["matches"]
+    failed = run_module(notebook_host_info, {**request(host), "stamp": {"path": str(stamp), "inputs": "inputs-1", "write": True}})
+    assert failed.get("failed") and "must be owned by root with mode 0700" in failed["msg"]

@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, nbops.jupyter contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: inputs_digest
+short_description: One digest of everything on the controller that decides what the notebook role does
+version_added: 0.4.0
+author: nbops.jupyter contributors
+description:
+  - SHA-256 over the input values (as canonical JSON), the controller files they name, and this
+    collection's own role and plugin files, so that a new release of the collection never matches
+    a digest an older one left.
+  - A file counts with its contents; a directory (a wheelhouse, a directory of locks) with the
+    name, size and modification time of every file under it; a missing path as missing.
+  - The C(nbops.jupyter.notebook) role gives it to P(nbops.jupyter.notebook_host_info#module),
+    which adds the host's state; equal digests mean a run that changed nothing found the same.
+  - Leave secrets out of the values - the digest lands on the host, and a digest of a short
+    secret is a way to check guesses of it.
+options:
+  _input:
+    description: The values, a dict that JSON can hold.
+    type: dict
+    required: true
+  files:
+    description: Controller paths whose contents (or listing) count; empty entries are left out.
+    type: list
+    elements: path
+    default: []
+"""
+
+EXAMPLES = r"""
+- name: Digest what decides the role
+  ansible.builtin.set_fact:
+    inputs: "{{ {'port': 8888} | nbops.jupyter.inputs_digest(files=['files/cert.pem']) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The hex SHA-256.
+  type: string
+"""
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+
+from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
+
+# plugins/filter/inputs_digest.py -> the collection's root
+_COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# What of the collection decides what the role does on a host.
+_OWN = ("roles", "plugins", "meta")
+
+
+def _walk(root: str):
+    for top, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if not name.endswith((".pyc", ".pyo")):
+                yield os.path.join(top, name)
+
+
+@lru_cache(maxsize=1)
+def _collection_digest() -> str:
+    # Read once per process: a release's files don't change under a run.
+    digest = hashlib.sha256()
+    for part in _OWN:
+        for path in _walk(os.path.join(_COLLECTION, part)):
+            digest.update(os.path.relpath(path, _COLLECTION).encode() + b"\0")
+            with open(path, "rb") as fh:
+                digest.update(hashlib.sha256(fh.read()).digest())
+    return digest.hexdigest()
+
+
+def _path_digest(path: str) -> str:
+    if os.path.isdir(path):
+        entries = []
+        for name in _walk(path):
+            st = os.stat(name)
+            entries.append([os.path.relpath(name, path), st.st_size, st.st_mtime_ns])
+        return "dir " + hashlib.sha256(json.dumps(entries).encode()).hexdigest()
+    if os.path.isfile(path):
+        with open(path, "rb") as fh:
+            return "file " + hashlib.sha256(fh.read()).hexdigest()
+    return "missing"
+
+
+def _digest(values, files) -> str:
+    if not isinstance(values, dict):
+        raise TypeError("the input must be a dict")
+    if not isinstance(files, (list, tuple)):
+        raise TypeError("files must be a list of paths")
+    document = {
+        "values": values,
+        "files": {str(path): _path_digest(os.path.expanduser(str(path))) for path in files if path},
+        "collection": _collection_digest(),
+    }
+    # default=str: Ansible's own string and date types; sort_keys: dict order never counts.
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def inputs_digest(values: object, files: object = ()) -> str:
+    return filter_call("inputs_digest", _digest, values, files)
+
+
+class FilterModule:
+    def filters(self):
+        return {"inputs_digest": inputs_digest}

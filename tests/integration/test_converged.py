@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The converged-host shortcut (tasks/converged.yml, tasks/stamp.yml), in every scenario.
+
+A host found as the last run that got through left it ends the role after the host reader. The
+shortcut is only right if every step it skips would have found nothing to do: each scenario runs
+the whole role past it (notebook_converged_shortcut false) and must see no change, then a run with
+it must end at the stamp, and a host changed behind the role's back must get a whole run again."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from converge import converge
+from hostcheck import sh
+
+# Task headers: the shortcut's end, and steps only a whole run reaches.
+END = "TASK [nbops.jupyter.notebook : End here, the host being converged]"
+WHOLE = ("TASK [nbops.jupyter.notebook : Write the server config", "TASK [nbops.jupyter.notebook : Mark the host converged]")
+
+
+def _shortcut_applies() -> bool:
+    if os.environ.get("NB_SHORTCUT") != "1":
+        pytest.skip("this scenario's settings take no shortcut (client certificates, or notebook_state latest)")
+    return True
+
+
+def _settled(host: str):
+    run = converge(host)
+    assert run.rc == 0 and run.failed == 0, run.output[-4000:]
+    return run
+
+
+def test_every_step_past_the_shortcut_finds_nothing_to_do(host):
+    """The comparison the shortcut rests on: on a host it would end at, the whole role changes nothing."""
+    _settled(host)
+    whole = converge(host, {"notebook_converged_shortcut": False})
+    assert whole.rc == 0 and whole.changed == 0, whole.output[-6000:]
+    assert END not in whole.output and WHOLE[0] in whole.output
+
+
+def test_a_converged_host_ends_after_the_host_reader(host):
+    _shortcut_applies()
+    _settled(host)
+    run = converge(host)
+    assert run.rc == 0 and run.changed == 0, run.output[-4000:]
+    assert END in run.output, run.output[-4000:]
+    assert not any(header in run.output for header in WHOLE), run.output[-4000:]
+    # Check mode ends there too, and predicts nothing.
+    check = converge(host, args=("--check", "--diff"))
+    assert check.rc == 0 and check.changed == 0 and END in check.output, check.output[-4000:]
+
+
+def test_a_host_changed_behind_the_roles_back_gets_a_whole_run(host, paths):
+    _shortcut_applies()
+    _settled(host)
+    config = f"{paths['config']}/jupyter_server_config.json"
+    if sh(host, f"test -e {config} && echo yes || true").strip() != "yes":
+        config = f"{paths['config']}/jupyter_notebook_config.json"
+    sh(host, f"chmod 0644 {config}")
+    run = converge(host)
+    assert run.rc == 0 and END not in run.output and run.changed > 0, run.output[-4000:]
+    assert sh(host, f"stat -c %a {config}").strip() == "640"
+    # A changed input, too: with another health timeout nothing changes, but the role looks.
+    again = converge(host, {"notebook_health_timeout": 61})
+    assert again.rc == 0 and again.changed == 0 and END not in again.output, again.output[-4000:]
+
+
+def test_a_stamp_the_service_account_could_have_written_is_not_trusted(host, paths):
+    """The stamp is root's in a root-only directory: one of another owner ends nothing."""
+    _shortcut_applies()
+    _settled(host)
+    stamp = f"/run/nbops-jupyter/converged-{paths['service']}"
+    sh(host, f"chown 65534 {stamp}")
+    run = converge(host)
+    assert run.rc == 0 and END not in run.output and run.changed == 0, run.output[-4000:]
+    assert sh(host, f"stat -c %u {stamp}").strip() == "0"

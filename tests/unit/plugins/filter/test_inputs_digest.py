@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The inputs_digest filter: what changes the digest and what doesn't."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.nbops.jupyter.plugins.filter import inputs_digest as module
+from ansible_collections.nbops.jupyter.plugins.filter.inputs_digest import inputs_digest
+
+
+def test_values_count_and_their_order_does_not():
+    base = inputs_digest({"a": 1, "b": {"x": [1, 2], "y": "z"}})
+    assert base == inputs_digest({"b": {"y": "z", "x": [1, 2]}, "a": 1})
+    assert base != inputs_digest({"a": 2, "b": {"x": [1, 2], "y": "z"}})
+    assert base != inputs_digest({"a": 1, "b": {"x": [2, 1], "y": "z"}})
+
+
+def test_a_files_contents_count(tmp_path):
+    cert = tmp_path / "cert.pem"
+    missing = inputs_digest({}, files=[str(cert)])
+    cert.write_text("one")
+    one = inputs_digest({}, files=[str(cert)])
+    cert.write_text("two")
+    two = inputs_digest({}, files=[str(cert)])
+    assert len({missing, one, two}) == 3
+    # Empty entries (unset variables) are left out.
+    assert inputs_digest({}, files=["", str(cert)]) == two
+
+
+def test_a_directorys_listing_counts(tmp_path):
+    wheels = tmp_path / "wheels"
+    (wheels / "sub").mkdir(parents=True)
+    (wheels / "a.whl").write_bytes(b"a")
+    before = inputs_digest({}, files=[str(wheels)])
+    (wheels / "sub" / "b.whl").write_bytes(b"b")
+    added = inputs_digest({}, files=[str(wheels)])
+    os.utime(wheels / "a.whl", ns=(1, 1))
+    touched = inputs_digest({}, files=[str(wheels)])
+    assert len({before, added, touched}) == 3
+
+
+def test_the_collections_own_files_count(monkeypatch, tmp_path):
+    values = {"a": 1}
+    ours = inputs_digest(values)
+    (tmp_path / "roles").mkdir()
+    (tmp_path / "roles" / "main.yml").write_text("- other release\n")
+    monkeypatch.setattr(module, "_COLLECTION", str(tmp_path))
+    module._collection_digest.cache_clear()  # pylint: disable=protected-access
+    try:
+        assert inputs_digest(values) != ours
+    finally:
+        module._collection_digest.cache_clear()  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("values, files", [(["a"], []), ({}, "path")])
+def test_bad_input_is_an_error(values, files):
+    with pytest.raises(AnsibleFilterError, match="nbops.jupyter.inputs_digest"):
+        inputs_digest(values, files)
