@@ -276,7 +276,7 @@ options:
   stamp:
     description:
       - The mark of a converged host - the digest of O(stamp.inputs), of the other options and of this answer, kept in a
-        root-only file. RV(stamp.matches) says whether the file holds the digest of this call, that is
+        root-only file. C(stamp.matches) in the answer says whether the file holds the digest of this call, that is
         whether the host is as a finished run with these inputs left it.
       - With O(stamp.write), the digest of the host as it is now is written there (not in check mode);
         the role does that at the end of a run that got through.
