@@ -117,6 +117,18 @@ def test_the_previous_release_s_second_server_is_left_alone_by_this_one(server, 
         # One role call with notebook_instances deploys the same two servers: nothing to change.
         both = run_playbook(_instances_playbook(tmp_path, [{"notebook_instance": "notebook"}, LAB]), limit=host)
         assert both[0] == 0 and parse(*both, host).changed == 0, both[1][-3000:]
+        # A fresh server first in the list, then one whose password changed: each server gets a hash of its own
+        # password (a hash made for the fresh one once stayed a fact of the host, and the next server took it).
+        fresh = {"notebook_instance": "fresh", "notebook_port": 9997, "notebook_password": "molecule-fresh-Pa55"}
+        rotated = {**LAB, "notebook_password": "molecule-lab-rotated-Pa55"}
+        lab_ca = tmp_path / "lab.pem"
+        lab_ca.write_text(sh(host, "cat /etc/jupyter-lab/tls/live/cert.pem"))
+        three = run_playbook(_instances_playbook(tmp_path, [fresh, {"notebook_instance": "notebook"}, rotated]), limit=host)
+        assert three[0] == 0, three[1][-3000:]
+        assert _logs_in(host, 9999, str(lab_ca), rotated["notebook_password"])
+        assert not _logs_in(host, 9999, str(lab_ca), fresh["notebook_password"])
+        gone = converge(host, {**fresh, "notebook_state": "absent", "notebook_purge": True}, timeout=600)
+        assert gone.rc == 0, gone.output[-3000:]
         clashing = [{"notebook_instance": "notebook"}, {**LAB, "notebook_port": 8888}]
         clash = run_playbook(_instances_playbook(tmp_path, clashing), limit=host)
         assert clash[0] != 0 and parse(*clash, host).changed == 0 and "notebook_port" in clash[1], clash[1][-3000:]
@@ -127,6 +139,7 @@ def test_the_previous_release_s_second_server_is_left_alone_by_this_one(server, 
             assert refused.rc != 0 and refused.changed == 0, refused.output[-3000:]
             assert all(word in refused.output for word in words), refused.output[-3000:]
     finally:
+        converge(host, {"notebook_instance": "fresh", "notebook_state": "absent", "notebook_purge": True}, timeout=600)
         converge(host, {**LAB, "notebook_state": "absent", "notebook_purge": True}, timeout=600)
     assert converge(host).changed == 0, "the first instance changed after the second came and went"
 
