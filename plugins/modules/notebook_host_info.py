@@ -278,8 +278,8 @@ options:
       - The mark of a converged host - the digest of O(stamp.inputs), of the other options and of this answer, kept in a
         root-only file. C(stamp.matches) in the answer says whether the file holds the digest of this call, that is
         whether the host is as a finished run with these inputs left it.
-      - With O(stamp.write), the digest of the host as it is now is written there (not in check mode);
-        the role does that at the end of a run that got through.
+      - With O(stamp.write), the digest of the host as it is now is written there when it is the one the
+        run started from (O(stamp.expect)); the role does that at the end of a run that got through.
     type: dict
     version_added: 0.4.0
     suboptions:
@@ -292,9 +292,15 @@ options:
         type: str
         required: true
       write:
-        description: Write the digest instead of only comparing it.
+        description: Write the digest (not in check mode) when it equals O(stamp.expect).
         type: bool
         default: false
+      expect:
+        description:
+          - With O(stamp.write), the digest the run's first call found. The stamp is written only when the host is
+            found as it was then, so it marks a run that was seen to change nothing, not one that only got through.
+        type: str
+        default: ""
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -416,8 +422,8 @@ acme:
   type: dict
 stamp:
   description:
-    - C(digest), of O(stamp.inputs) and this answer; C(matches), whether the stamp file held it; C(written),
-      whether this call wrote it.
+    - C(digest), of O(stamp.inputs), the other options and this answer; C(matches), whether the stamp file
+      held it; C(written), whether this call wrote it.
   returned: when O(stamp) is given
   type: dict
   version_added: 0.4.0
@@ -426,6 +432,7 @@ stamp:
 import hashlib
 import json
 import os
+import secrets
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -464,7 +471,13 @@ _STAMP_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 def stamp_digest(inputs: str, params: dict, answer: dict) -> str:
     """The digest of the controller's inputs, of what this call was asked and of everything it found."""
     asked = {key: value for key, value in params.items() if key != "stamp"}
-    body = json.dumps([asked, answer], sort_keys=True, default=str)
+    found = answer
+    if isinstance((answer.get("acme") or {}).get("renewal"), dict):
+        # certbot's timer runs twice a day: when it last ran decides nothing (a failure does, and a renewal
+        # shows in the lineage).
+        renewal = {k: v for k, v in answer["acme"]["renewal"].items() if k not in ("last_run", "last_status")}
+        found = {**answer, "acme": {**answer["acme"], "renewal": renewal}}
+    body = json.dumps([asked, found], sort_keys=True, default=str)
     return hashlib.sha256(inputs.encode() + b"\0" + body.encode()).hexdigest()
 
 
@@ -494,7 +507,7 @@ def write_stamp(path: str, digest: str) -> None:
     directory, name = os.path.split(path)
     dir_fd = _safepath.root_dir_fd(directory, _safepath.Walker(), create=True)
     try:
-        part = f".{name}.{os.getpid()}"
+        part = f".{name}.{secrets.token_hex(8)}"
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
         try:
             os.write(fd, digest.encode() + b"\n")
@@ -561,6 +574,7 @@ def main():
                 "path": {"type": "path", "required": True},
                 "inputs": {"type": "str", "required": True},
                 "write": {"type": "bool", "default": False},
+                "expect": {"type": "str", "default": ""},
             }},
             "acme": {"type": "dict", "options": {
                 "name": {"type": "str", "required": True},
@@ -611,7 +625,7 @@ def main():
         if p["stamp"]:
             stamp = p["stamp"]
             digest = stamp_digest(stamp["inputs"], p, answer)
-            written = stamp["write"] and not module.check_mode
+            written = stamp["write"] and not module.check_mode and digest == stamp["expect"]
             if written:
                 write_stamp(stamp["path"], digest)
             answer["stamp"] = {"digest": digest, "matches": read_stamp(stamp["path"]) == digest, "written": written}

@@ -188,10 +188,13 @@ def test_a_bad_requirement_is_an_error(host):
     assert answer["failed"] and "'nbprobe >>= 1' is not a PEP 508 requirement" in answer["msg"]
 
 
-def _stamped(base, stamp, inputs="inputs-1", write=False, check_mode=False, asked=None):
+def _stamped(base, stamp, inputs="inputs-1", write=False, check_mode=False, asked=None, expect=None):
     asked = asked or request(base)
-    return run_module(notebook_host_info, {**asked, "stamp": {"path": str(stamp), "inputs": inputs, "write": write}},
-                      check_mode=check_mode)["stamp"]
+    if write and expect is None:
+        # What the run's first call found: the host as it is now.
+        expect = _stamped(base, stamp, inputs, asked=asked)["digest"]
+    options = {"path": str(stamp), "inputs": inputs, "write": write, "expect": expect or ""}
+    return run_module(notebook_host_info, {**asked, "stamp": options}, check_mode=check_mode)["stamp"]
 
 
 def test_the_stamp_matches_only_the_inputs_options_and_host_it_was_written_for(host):
@@ -199,6 +202,8 @@ def test_the_stamp_matches_only_the_inputs_options_and_host_it_was_written_for(h
     assert _stamped(host, stamp) == {"digest": _stamped(host, stamp)["digest"], "matches": False, "written": False}
     # Check mode writes nothing.
     assert not _stamped(host, stamp, write=True, check_mode=True)["written"] and not stamp.parent.exists()
+    # A host found otherwise than the run started from: the run changed something, no stamp.
+    assert not _stamped(host, stamp, write=True, expect="0" * 64)["written"] and not stamp.exists()
     written = _stamped(host, stamp, write=True)
     assert written["written"] and written["matches"]
     assert stat.S_IMODE(stamp.parent.stat().st_mode) == 0o700 and stat.S_IMODE(stamp.stat().st_mode) == 0o600
@@ -232,5 +237,6 @@ def test_a_stamp_anybody_but_root_could_have_left_is_not_trusted(host):
     _stamped(host, stamp, write=True)
     os.chmod(stamp.parent, 0o777)
     assert not _stamped(host, stamp)["matches"]
-    failed = run_module(notebook_host_info, {**request(host), "stamp": {"path": str(stamp), "inputs": "inputs-1", "write": True}})
+    failed = run_module(notebook_host_info, {**request(host), "stamp": {"path": str(stamp), "inputs": "inputs-1", "write": True,
+                                                                       "expect": digest}})
     assert failed.get("failed") and "must be owned by root with mode 0700" in failed["msg"]
