@@ -21,7 +21,13 @@ description:
     is on the critical path of every run.
   - The interface addresses are not among them (M(ansible.builtin.setup) reads them with C(ip)); the role
     asks C(setup) for those when it needs them.
-options: {}
+options:
+  stamp:
+    description:
+      - The converged-host stamp of P(nbops.jupyter.notebook_host_info#module); its first line, the digest of
+        the controller's inputs the last run seen to change nothing had, is returned as RV(stamp_inputs).
+    type: path
+    version_added: 0.4.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -59,6 +65,11 @@ ansible_facts:
     distribution_major_version: "12"
     service_mgr: systemd
     python: {version: {major: 3, minor: 11, micro: 2, releaselevel: final, serial: 0}}
+stamp_inputs:
+  description: With O(stamp), the inputs' digest it holds (empty when there is none only root could have left).
+  returned: when O(stamp) is given
+  type: str
+  version_added: 0.4.0
 """
 
 import os
@@ -69,6 +80,8 @@ import socket
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nbops.jupyter.plugins.module_utils import _stamp
 
 # setup's OS_FAMILY_MAP entry for Debian.
 DEBIAN_FAMILY = {"Ubuntu", "Debian", "Raspbian", "Neon", "KDE neon", "Linux Mint", "SteamOS", "Devuan", "Kali",
@@ -133,12 +146,13 @@ def python() -> dict:
 
 
 def main():
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module = AnsibleModule(argument_spec={"stamp": {"type": "path"}}, supports_check_mode=True)
     facts = {"fqdn": socket.getfqdn(), "hostname": platform.node().split(".")[0], "architecture": architecture(),
              "python": python(), "service_mgr": service_mgr() if module.get_bin_path("systemctl") else _read("/proc/1/comm")}
     facts.update(distribution(os_release(_read("/etc/os-release") or _read("/usr/lib/os-release")),
                               _read("/etc/debian_version")))
-    module.exit_json(changed=False, ansible_facts=facts)
+    stamp = {"stamp_inputs": _stamp.read(module.params["stamp"])[0]} if module.params["stamp"] else {}
+    module.exit_json(changed=False, ansible_facts=facts, **stamp)
 
 
 if __name__ == "__main__":

@@ -432,12 +432,10 @@ stamp:
 import hashlib
 import json
 import os
-import secrets
-import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nbops.jupyter.plugins.module_utils import _acme, _host, _safepath, _tls, _venv
+from ansible_collections.nbops.jupyter.plugins.module_utils import _acme, _host, _safepath, _stamp, _tls, _venv
 
 _PATH = {
     "path": {"type": "path", "required": True},
@@ -464,9 +462,6 @@ def paths_to_fix(paths: list[dict]) -> list[str]:
     return fix
 
 
-# The stamp: a root-only file in a root-only directory, read and written without following links.
-_STAMP_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
-
 
 def stamp_digest(inputs: str, params: dict, answer: dict) -> str:
     """The digest of the controller's inputs, of what this call was asked and of everything it found."""
@@ -479,43 +474,6 @@ def stamp_digest(inputs: str, params: dict, answer: dict) -> str:
         found = {**answer, "acme": {**answer["acme"], "renewal": renewal}}
     body = json.dumps([asked, found], sort_keys=True, default=str)
     return hashlib.sha256(inputs.encode() + b"\0" + body.encode()).hexdigest()
-
-
-def read_stamp(path: str) -> str:
-    """The digest the stamp holds; empty when there is none, or none that only root could have left."""
-    directory, name = os.path.split(path)
-    try:
-        dir_fd = _safepath.root_dir_fd(directory, _safepath.Walker(), create=False)
-    except (FileNotFoundError, _safepath.UnsafePath):
-        return ""
-    try:
-        fd = os.open(name, _STAMP_READ, dir_fd=dir_fd)
-    except OSError:
-        return ""
-    finally:
-        os.close(dir_fd)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
-            return ""
-        return os.read(fd, 128).decode("ascii", "replace").strip()
-    finally:
-        os.close(fd)
-
-
-def write_stamp(path: str, digest: str) -> None:
-    directory, name = os.path.split(path)
-    dir_fd = _safepath.root_dir_fd(directory, _safepath.Walker(), create=True)
-    try:
-        part = f".{name}.{secrets.token_hex(8)}"
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
-        try:
-            os.write(fd, digest.encode() + b"\n")
-        finally:
-            os.close(fd)
-        os.replace(part, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def main():
@@ -627,8 +585,8 @@ def main():
             digest = stamp_digest(stamp["inputs"], p, answer)
             written = stamp["write"] and not module.check_mode and digest == stamp["expect"]
             if written:
-                write_stamp(stamp["path"], digest)
-            answer["stamp"] = {"digest": digest, "matches": read_stamp(stamp["path"]) == digest, "written": written}
+                _stamp.write(stamp["path"], stamp["inputs"], digest)
+            answer["stamp"] = {"digest": digest, "matches": _stamp.read(stamp["path"])[1] == digest, "written": written}
     except (ValueError, OSError, _safepath.UnsafePath) as exc:
         module.fail_json(msg=str(exc))
     if p["stamp"] and p["stamp"]["write"]:

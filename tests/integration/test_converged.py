@@ -55,6 +55,8 @@ def test_a_converged_host_ends_after_the_host_reader(host):
     assert run.rc == 0 and run.changed == 0, run.output[-4000:]
     assert END in run.output, run.output[-4000:]
     assert not any(header in run.output for header in WHOLE), run.output[-4000:]
+    # The input checks passed with these inputs in the run that left the stamp.
+    assert "TASK [nbops.jupyter.notebook : Check numbers and names]" not in run.output, run.output[-4000:]
     # Check mode ends there too, and predicts nothing.
     check = converge(host, args=("--check", "--diff"))
     assert check.rc == 0 and check.changed == 0 and not _whole(check), check.output[-4000:]
@@ -87,3 +89,13 @@ def test_a_stamp_the_service_account_could_have_written_is_not_trusted(host, pat
     run = converge(host)
     assert run.rc == 0 and _whole(run) and run.changed == 0, run.output[-4000:]
     assert sh(host, f"stat -c %u {stamp}").strip() == "0"
+
+
+def test_bad_input_on_a_converged_host_is_still_refused(host):
+    """Other inputs than the stamp's are checked again; the secrets, which count in no digest, always."""
+    _shortcut_applies()
+    _settled(host)
+    for extra, name in (({"notebook_extra_packages": ["./local.whl"]}, "notebook_extra_packages"),
+                        ({"notebook_pip_index_url": "http://pypi.example.org/simple"}, "notebook_pip_index_url")):
+        run = converge(host, extra)
+        assert run.rc != 0 and run.changed == 0 and f"{name} must" in run.output, run.output[-4000:]

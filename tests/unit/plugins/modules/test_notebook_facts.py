@@ -4,9 +4,13 @@ tests/integration/test_host_state.py compares the two on both Debian releases.)"
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 
+import pytest
+
+from ansible_collections.nbops.jupyter.plugins.module_utils import _stamp
 from ansible_collections.nbops.jupyter.plugins.modules import notebook_facts
 
 from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import run_module
@@ -40,3 +44,15 @@ def test_the_module_answers_facts_only():
     assert facts["python"]["version"]["minor"] == sys.version_info.minor
     assert set(facts) == {"fqdn", "hostname", "architecture", "python", "os_family", "distribution",
                           "distribution_major_version", "service_mgr"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the stamp is root's")
+def test_the_stamps_inputs_line_only_from_a_stamp_of_roots(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    stamp = tmp_path / "run" / "converged-nb"
+    assert run_module(notebook_facts, {"stamp": str(stamp)})["stamp_inputs"] == ""
+    _stamp.write(str(stamp), "a" * 64, "b" * 64)
+    assert run_module(notebook_facts, {"stamp": str(stamp)})["stamp_inputs"] == "a" * 64
+    os.chown(stamp, 65534, 65534)
+    assert run_module(notebook_facts, {"stamp": str(stamp)})["stamp_inputs"] == ""
+    assert "stamp_inputs" not in run_module(notebook_facts, {})
