@@ -462,7 +462,6 @@ def paths_to_fix(paths: list[dict]) -> list[str]:
     return fix
 
 
-
 def stamp_digest(inputs: str, params: dict, answer: dict) -> str:
     """The digest of the controller's inputs, of what this call was asked and of everything it found."""
     asked = {key: value for key, value in params.items() if key != "stamp"}

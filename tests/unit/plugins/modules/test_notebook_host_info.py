@@ -237,6 +237,6 @@ def test_a_stamp_anybody_but_root_could_have_left_is_not_trusted(host):
     _stamped(host, stamp, write=True)
     os.chmod(stamp.parent, 0o777)
     assert not _stamped(host, stamp)["matches"]
-    failed = run_module(notebook_host_info, {**request(host), "stamp": {"path": str(stamp), "inputs": "inputs-1", "write": True,
-                                                                       "expect": digest}})
+    options = {"path": str(stamp), "inputs": "inputs-1", "write": True, "expect": digest}
+    failed = run_module(notebook_host_info, {**request(host), "stamp": options})
     assert failed.get("failed") and "must be owned by root with mode 0700" in failed["msg"]
