@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The converged-host shortcut (tasks/converged.yml, tasks/stamp.yml), in every scenario.
 
-A host found as the last run that got through left it ends the role after the host reader. The
-shortcut is only right if every step it skips would have found nothing to do: each scenario runs
-the whole role past it (notebook_converged_shortcut false) and must see no change, then a run with
-it must end at the stamp, and a host changed behind the role's back must get a whole run again."""
+A host found as the last run seen to change nothing left it ends the role after the host reader.
+The shortcut is only right if every step it skips would have found nothing to do: each scenario,
+on each platform, runs the whole role past it (notebook_converged_shortcut false) and must see no
+change, and a run with it must end at the stamp. The default scenario also changes the host behind
+the role's back, plants a stamp root did not write and gives bad input to a converged host."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ WHOLE = ("TASK [nbops.jupyter.notebook : Write the server config", "TASK [nbops.
 
 def _whole(run) -> bool:
     return WHOLE[1] in run.output
+
+
+def _default_scenario():
+    """Tests of the shortcut's own logic, the same in every mode: the default scenario runs them."""
+    if os.environ.get("NB_INSTANCES") != "1":
+        pytest.skip("the default scenario runs these")
 
 
 def _shortcut_applies() -> bool:
@@ -48,6 +55,7 @@ def test_every_step_past_the_shortcut_finds_nothing_to_do(host):
     assert _whole(whole) and WHOLE[0] in whole.output
 
 
+@pytest.mark.one_platform(1)
 def test_a_converged_host_ends_after_the_host_reader(host):
     _shortcut_applies()
     _settled(host)
@@ -62,7 +70,9 @@ def test_a_converged_host_ends_after_the_host_reader(host):
     assert check.rc == 0 and check.changed == 0 and not _whole(check), check.output[-4000:]
 
 
+@pytest.mark.one_platform(0)
 def test_a_host_changed_behind_the_roles_back_gets_a_whole_run(host, paths):
+    _default_scenario()
     _shortcut_applies()
     _settled(host)
     config = f"{paths['config']}/jupyter_server_config.json"
@@ -80,8 +90,10 @@ def test_a_host_changed_behind_the_roles_back_gets_a_whole_run(host, paths):
     assert again.rc == 0 and again.changed == 0 and _whole(again), again.output[-4000:]
 
 
+@pytest.mark.one_platform(1)
 def test_a_stamp_the_service_account_could_have_written_is_not_trusted(host, paths):
     """The stamp is root's in a root-only directory: one of another owner ends nothing."""
+    _default_scenario()
     _shortcut_applies()
     _settled(host)
     stamp = f"/run/nbops-jupyter/converged-{paths['service']}"
@@ -91,8 +103,10 @@ def test_a_stamp_the_service_account_could_have_written_is_not_trusted(host, pat
     assert sh(host, f"stat -c %u {stamp}").strip() == "0"
 
 
+@pytest.mark.one_platform(1)
 def test_bad_input_on_a_converged_host_is_still_refused(host):
     """Other inputs than the stamp's are checked again; the secrets, which count in no digest, always."""
+    _default_scenario()
     _shortcut_applies()
     _settled(host)
     for extra, name in (({"notebook_extra_packages": ["./local.whl"]}, "notebook_extra_packages"),
