@@ -9,9 +9,9 @@ short_description: One digest of everything on the controller that decides what 
 version_added: 0.4.0
 author: nbops.jupyter contributors
 description:
-  - SHA-256 over the input values (as canonical JSON), the controller files they name, and this
-    collection's own role and plugin files, so that a new release of the collection never matches
-    a digest an older one left.
+  - SHA-256 over the input values (as canonical JSON), the controller files they name, this
+    collection's own role and plugin files (so that a new release of the collection never matches
+    a digest an older one left), and the controller's Python and Jinja2 versions.
   - A file counts with its contents; a directory (a wheelhouse, a directory of locks) with the
     name, size and modification time of every file under it; a missing path as missing.
   - The C(nbops.jupyter.notebook) role gives it to P(nbops.jupyter.notebook_host_info#module),
@@ -45,7 +45,10 @@ _value:
 import hashlib
 import json
 import os
+import sys
 from functools import lru_cache
+
+import jinja2
 
 from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
 
@@ -95,6 +98,8 @@ def _digest(values, files) -> str:
         raise TypeError("files must be a list of paths")
     document = {
         "values": values,
+        # The templates render the same only with the same engine.
+        "controller": [sys.version, jinja2.__version__],
         "files": {str(path): _path_digest(os.path.expanduser(str(path))) for path in files if path},
         "collection": _collection_digest(),
     }
