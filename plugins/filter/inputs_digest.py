@@ -45,6 +45,7 @@ _value:
 import hashlib
 import json
 import os
+import ssl
 import sys
 from functools import lru_cache
 
@@ -56,6 +57,14 @@ from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors impor
 _COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # What of the collection decides what the role does on a host.
 _OWN = ("roles", "plugins", "meta")
+
+
+def _passlib_version() -> str:
+    try:
+        import passlib  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return ""
+    return getattr(passlib, "__version__", "")
 
 
 def _walk(root: str):
@@ -79,6 +88,14 @@ def _collection_digest() -> str:
 
 
 def _path_digest(path: str) -> str:
+    try:
+        return _readable_path_digest(path)
+    except OSError as exc:
+        # The checks after this one name the variable and say what is wrong with the file.
+        return f"unreadable {exc.errno}"
+
+
+def _readable_path_digest(path: str) -> str:
     if os.path.isdir(path):
         entries = []
         for name in _walk(path):
@@ -98,13 +115,18 @@ def _digest(values, files) -> str:
         raise TypeError("files must be a list of paths")
     document = {
         "values": values,
-        # The templates render the same only with the same engine.
-        "controller": [sys.version, jinja2.__version__],
+        # The templates render the same only with the same engine; the cipher and hash checks
+        # depend on the controller's OpenSSL and passlib.
+        "controller": [sys.version, jinja2.__version__, ssl.OPENSSL_VERSION, _passlib_version()],
         "files": {str(path): _path_digest(os.path.expanduser(str(path))) for path in files if path},
         "collection": _collection_digest(),
     }
-    # default=str: Ansible's own string and date types; sort_keys: dict order never counts.
-    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+    # sort_keys: dict order never counts; other types than JSON's by their type and text.
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=_typed).encode()).hexdigest()
+
+
+def _typed(value) -> list:
+    return [type(value).__name__, str(value)]
 
 
 def inputs_digest(values: object, files: object = ()) -> str:

@@ -21,11 +21,12 @@ def read(path: str) -> tuple[str, str]:
     directory, name = os.path.split(path)
     try:
         dir_fd = _safepath.root_dir_fd(directory, _safepath.Walker(), create=False)
-    except (FileNotFoundError, _safepath.UnsafePath):
+    except (OSError, ValueError, _safepath.UnsafePath):
+        # Missing, unsafe, or out of reach (no become, a name the checks refuse later): no stamp.
         return "", ""
     try:
         fd = os.open(name, _READ, dir_fd=dir_fd)
-    except OSError:
+    except (OSError, ValueError):
         return "", ""
     finally:
         os.close(dir_fd)

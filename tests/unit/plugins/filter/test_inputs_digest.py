@@ -60,3 +60,18 @@ def test_the_collections_own_files_count(monkeypatch, tmp_path):
 def test_bad_input_is_an_error(values, files):
     with pytest.raises(AnsibleFilterError, match="nbops.jupyter.inputs_digest"):
         inputs_digest(values, files)
+
+
+def test_an_unreadable_path_is_a_value_not_an_error(tmp_path):
+    locks = tmp_path / "locks"
+    locks.mkdir()
+    (locks / "gone.txt").symlink_to(tmp_path / "nowhere")
+    assert inputs_digest({}, files=[str(locks)]) != inputs_digest({}, files=[str(tmp_path / "missing")])
+
+
+def test_a_value_of_another_type_with_the_same_text_counts_apart():
+    class Text:  # pylint: disable=too-few-public-methods
+        def __str__(self):
+            return "abc"
+
+    assert inputs_digest({"hash": Text()}) != inputs_digest({"hash": "abc"})
