@@ -585,7 +585,8 @@ def main():
             written = stamp["write"] and not module.check_mode and digest == stamp["expect"]
             if written:
                 _stamp.write(stamp["path"], stamp["inputs"], digest)
-            answer["stamp"] = {"digest": digest, "matches": _stamp.read(stamp["path"])[1] == digest, "written": written}
+            matches = written or _stamp.read(stamp["path"])[1] == digest
+            answer["stamp"] = {"digest": digest, "matches": matches, "written": written}
     except (ValueError, OSError, _safepath.UnsafePath) as exc:
         module.fail_json(msg=str(exc))
     if p["stamp"] and p["stamp"]["write"]:
