@@ -12,11 +12,15 @@ from __future__ import annotations
 import glob
 import grp
 import hashlib
+import io
 import json
 import os
+import pickle
 import pwd
 import re
+import socket
 import stat
+import struct
 import subprocess
 import time
 
@@ -157,16 +161,66 @@ def stray_config(directories: list[str], venv: str) -> dict:
     }
 
 
-def fail2ban_jails() -> list[str] | None:
-    """The jails fail2ban runs, or None when it doesn't answer (not installed, not running)."""
+# fail2ban's own socket (fail2ban.conf's default), and its protocol's end of a message.
+FAIL2BAN_SOCKET = "/run/fail2ban/fail2ban.sock"
+_F2B_END = b"<F2B_END_COMMAND>"
+_F2B_CLOSE = b"<F2B_CLOSE_COMMAND>"
+
+
+def fail2ban_jails(socket_path: str = FAIL2BAN_SOCKET) -> list[str] | None:
+    """The jails fail2ban runs, or None when it doesn't answer (not installed, not running). Asked on
+    root's socket as fail2ban-client asks, which saves starting that program (a Python one: 0.13 s
+    of CPU on every run); where that socket doesn't answer (fail2ban.local names another, or
+    fail2ban is down), fail2ban-client, which reads fail2ban's config, is asked."""
+    status = _fail2ban_status(socket_path)
+    if status is None:
+        try:
+            proc = _run(["fail2ban-client", "status"])
+        except OSError:
+            return None
+        match = re.search(r"Jail list:(.*)", proc.stdout)
+        if proc.returncode != 0 or not match:
+            return None
+        status = match.group(1)
+    return [jail.strip() for jail in status.split(",") if jail.strip()]
+
+
+class _PlainData(pickle.Unpickler):
+    """An answer of tuples, lists, strings and numbers: a pickle that names any class or function is refused."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+
+def _fail2ban_status(path: str) -> str | None:
+    """The "Jail list" of fail2ban's status, from its socket: only a socket of root's, in a directory
+    only root can write, whose server runs as root; None otherwise or when it doesn't answer."""
     try:
-        proc = _run(["fail2ban-client", "status"])
+        st, parent = os.lstat(path), os.lstat(os.path.dirname(path))
     except OSError:
         return None
-    match = re.search(r"Jail list:(.*)", proc.stdout)
-    if proc.returncode != 0 or not match:
+    if not stat.S_ISSOCK(st.st_mode) or st.st_uid != 0 or parent.st_uid != 0 or parent.st_mode & 0o022:
         return None
-    return [jail.strip() for jail in match.group(1).split(",") if jail.strip()]
+    data = b""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(path)
+            creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            if struct.unpack("3i", creds)[1] != 0:
+                return None
+            sock.sendall(pickle.dumps(["status"], protocol=4) + _F2B_END)
+            while not data.endswith(_F2B_END) and len(data) < 1 << 20:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return None
+                data += chunk
+            sock.sendall(_F2B_CLOSE + _F2B_END)
+        code, pairs = _PlainData(io.BytesIO(data[: -len(_F2B_END)])).load()
+        listed = dict(pairs)["Jail list"] if code == 0 else None
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return listed if isinstance(listed, str) else None
 
 
 def protected_symlinks(path: str = "/proc/sys/fs/protected_symlinks") -> int:
@@ -180,12 +234,25 @@ def protected_symlinks(path: str = "/proc/sys/fs/protected_symlinks") -> int:
         return -1
 
 
-def service(name: str, restart_files: list[str]) -> dict:
-    """The unit's state, and whether its running process predates files it reads: a restart that
-    an earlier run wrote the files for but never made (it failed, or was cut off first)."""
-    props_wanted = "ActiveState,UnitFileState,NeedDaemonReload,MainPID,ExecMainStartTimestampMonotonic"
-    proc = _run(["systemctl", "show", f"--property={props_wanted}", name + ".service"])
-    props = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+_UNIT_PROPERTIES = "ActiveState,UnitFileState,NeedDaemonReload,MainPID,ExecMainStartTimestampMonotonic"
+
+
+def services(names: list[str]) -> dict[str, dict]:
+    """Each unit's properties (of ``service``), in one systemctl call: it prints one block per unit
+    named, in order, units it doesn't know included."""
+    proc = _run(["systemctl", "show", f"--property={_UNIT_PROPERTIES}"] + [name + ".service" for name in names])
+    blocks = proc.stdout.split("\n\n") if proc.returncode == 0 else []
+    found = {name: {} for name in names}
+    if len(blocks) == len(names):
+        for name, block in zip(names, blocks):
+            found[name] = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+    return found
+
+
+def service(props: dict, restart_files: list[str]) -> dict:
+    """A unit's state from its properties (``services``), and whether its running process predates
+    files it reads: a restart that an earlier run wrote the files for but never made (it failed, or
+    was cut off first)."""
     active = props.get("ActiveState") == "active"
     answer = {
         "active": active,

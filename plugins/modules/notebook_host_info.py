@@ -17,7 +17,10 @@ description:
     checksums of the files it renders, the certificate and whether it must be made again, the
     password hash already deployed, leftover config, and the service, including a restart an
     earlier run left pending.
-  - On a converged host this and fact gathering are all the role does remotely.
+  - With O(facts), also the few facts the role reads (as P(nbops.jupyter.notebook_facts#module) gives them).
+  - With O(stamp.recorded), the host is read with the options the converged-host stamp recorded, where it holds
+    these inputs and facts - before the controller has worked out any option itself; on a converged host this is
+    the one call the role makes.
   - The answer carries the deployed password hash; use C(no_log) on the task.
 options:
   packages:
@@ -26,9 +29,10 @@ options:
     elements: str
     default: []
   venv:
-    description: The virtualenv and what it should hold.
+    description:
+      - The virtualenv and what it should hold. O(venv), O(account) and O(service) go together - the host is read
+        with them, or (without them) with O(stamp.recorded), or not at all (O(facts) only).
     type: dict
-    required: true
     suboptions:
       path:
         description: The virtualenv's directory.
@@ -49,9 +53,8 @@ options:
         type: str
         default: ""
   account:
-    description: The service account as the role makes it.
+    description: The service account as the role makes it (see O(venv)).
     type: dict
-    required: true
     suboptions:
       user:
         description: User name.
@@ -140,9 +143,8 @@ options:
     elements: path
     default: []
   service:
-    description: The systemd service.
+    description: The systemd service (see O(venv)).
     type: dict
-    required: true
     suboptions:
       name:
         description: Unit name without C(.service).
@@ -273,12 +275,20 @@ options:
         description: As O(venv.uv_version).
         type: str
         default: ""
+  facts:
+    description:
+      - Also return C(fqdn), C(hostname), C(architecture), C(python), C(os_family), C(distribution),
+        C(distribution_major_version) and C(service_mgr) in RV(ansible_facts), as P(nbops.jupyter.notebook_facts#module)
+        works them out.
+    type: bool
+    default: false
+    version_added: 0.4.0
   stamp:
     description:
-      - The mark of a converged host - the digest of O(stamp.inputs), of the other options and of this answer, kept in a
-        root-only file. C(stamp.matches) in the answer says whether the file holds the digest of this call, that is
-        whether the host is as a finished run with these inputs left it.
-      - With O(stamp.write), the digest of the host as it is now is written there when it is the one the
+      - The mark of a converged host, kept in a root-only file - a record of O(stamp.inputs), the host's facts, the
+        reading options and the digest of those and of the answer. C(stamp.matches) in the answer says whether the file
+        holds the digest of this call, that is whether the host is as a finished run with these inputs left it.
+      - With O(stamp.write), the record of the host as it is now is written there when its digest is the one the
         run started from (O(stamp.expect)); the role does that at the end of a run that got through.
     type: dict
     version_added: 0.4.0
@@ -288,11 +298,20 @@ options:
         type: path
         required: true
       inputs:
-        description: The digest of what decides the role on the controller (P(nbops.jupyter.inputs_digest#filter)).
+        description:
+          - The digest of what decides the role on the controller (P(nbops.jupyter.inputs_digest#filter)), without
+            the facts listed at O(facts), which this module works out and records itself.
         type: str
         required: true
+      recorded:
+        description:
+          - Read the host with the options the stamp recorded, where it holds O(stamp.inputs) and the host's facts
+            are those it recorded (C(stamp.inputs_match)); otherwise read nothing. The options are then left out.
+            A record whose options this module would refuse is none.
+        type: bool
+        default: false
       write:
-        description: Write the digest (not in check mode) when it equals O(stamp.expect).
+        description: Write the record (not in check mode) when its digest equals O(stamp.expect).
         type: bool
         default: false
       expect:
@@ -319,6 +338,13 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Gather the facts, and read the host as the last run seen to change nothing did
+  nbops.jupyter.notebook_host_info:
+    facts: true
+    stamp: {path: /run/nbops-jupyter/converged-jupyter-notebook, inputs: "{{ inputs }}", recorded: true}
+  register: start
+  no_log: true
+
 - name: Read the host's state
   nbops.jupyter.notebook_host_info:
     packages: [openssl]
@@ -334,9 +360,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description: With O(facts), the facts, named as M(ansible.builtin.setup) names them (without the C(ansible_) prefix).
+  returned: when O(facts) is true
+  type: dict
+  sample:
+    fqdn: nb1.example.org
+    hostname: nb1
+    architecture: x86_64
+    os_family: Debian
+    distribution: Debian
+    distribution_major_version: "12"
+    service_mgr: systemd
+    python: {version: {major: 3, minor: 11, micro: 2, releaselevel: final, serial: 0}}
 packages:
   description: The packages asked about that are installed.
-  returned: always
+  returned: when the host is read
   type: list
   elements: str
 venv:
@@ -344,65 +383,65 @@ venv:
     - C(exists), C(installed) (name to version), C(complete), C(requirements) (per requirement
       C(name), C(version), C(satisfied)), C(uv_version), and C(plan), what an install with
       state present would do (C(create), C(fetch_uv), C(install), C(reinstall), C(upgrade)).
-  returned: always
+  returned: when the host is read
   type: dict
 account:
   description:
     - C(user_ok), C(group_ok) (exist as the role makes them), C(user) (C(uid), C(gid), C(home), C(shell),
       C(login) - a person's account) and C(group) (C(gid), C(members), C(primary_of)) as they are now, or null.
-  returned: always
+  returned: when the host is read
   type: dict
 stray_config:
   description: C(not_read), files in O(stray_config_dirs); C(read), files in the venv's C(etc/jupyter) no package installed.
-  returned: always
+  returned: when the host is read
   type: dict
 owners:
   description: Per path of O(owners), null when missing, else C(kind) (directory, link, other), C(uid) and C(owner).
-  returned: always
+  returned: when the host is read
   type: dict
 paths_to_fix:
   description: The paths that are missing, of another kind, owner or mode, or reached through an untrusted link.
-  returned: always
+  returned: when the host is read
   type: list
   elements: str
 rendered:
   description: Per rendered file, its sha1, or null when missing or owner or mode are off.
-  returned: always
+  returned: when the host is read
   type: dict
 config_files:
   description: The config files asked about that exist.
-  returned: always
+  returned: when the host is read
   type: list
   elements: str
 hashes:
   description: Per JSON config file, the password hashes it holds.
-  returned: always
+  returned: when the host is read
   type: dict
 service:
   description: C(active), C(enabled), C(main_pid), C(restart_pending) and C(restart_reasons).
-  returned: always
+  returned: when the host is read
   type: dict
 fail2ban:
   description: C(active), C(enabled) (of its unit) and C(jails), the jails it runs (null when it doesn't answer).
-  returned: when O(fail2ban) is true
+  returned: when the host is read with O(fail2ban) true
   type: dict
 kernels:
   description:
     - C(venvs), for each Python kernel of O(kernels.python) its venv as in RV(venv); C(stale), the
       kernel venvs and kernelspecs on disk that O(kernels.names) no longer lists.
-  returned: when O(kernels) is given
+  returned: when the host is read with O(kernels)
   type: dict
 proxy:
   description:
     - C(active) and C(enabled) of the O(proxy) unit, and C(protected_symlinks), the kernel's
       C(fs.protected_symlinks) (-1 when it can't be read).
-  returned: when O(proxy) is given
+  returned: when the host is read with O(proxy)
   type: dict
 instances:
   description:
     - The servers this collection runs on the host, read from their units and configs - C(service),
       C(config_dir), C(venv), C(home), C(root_dir), C(user) and C(port) of each.
-  returned: always
+  returned: when the host is read
   type: list
   elements: dict
 tls:
@@ -410,7 +449,7 @@ tls:
     - C(state) (missing, unreadable, mismatch, expiring, valid), C(key_type), C(key_bits),
       C(names), C(not_after), C(fingerprint_sha256), C(file_sha256), C(self_issued), C(chain_fingerprints),
       and with O(tls.names) C(reasons) to make it again.
-  returned: when O(tls) is given
+  returned: when the host is read with O(tls)
   type: dict
 acme:
   description:
@@ -418,12 +457,13 @@ acme:
       C(unresolved) names), C(names), C(not_after), C(deploy_needed)
       (the live pair is not certbot's current one) and C(renewal) (C(timer_active), C(timer_enabled),
       C(last_failed), C(last_run), C(last_status) of certbot's unattended renewals).
-  returned: when O(acme) is given
+  returned: when the host is read with O(acme)
   type: dict
 stamp:
   description:
-    - C(digest), of O(stamp.inputs), the other options and this answer; C(matches), whether the stamp file
-      held it; C(written), whether this call wrote it.
+    - C(digest), of O(stamp.inputs), the host's facts, the reading options and this answer (empty when nothing
+      was read); C(matches), whether the stamp file held it; C(written), whether this call wrote it; with
+      O(stamp.recorded), C(inputs_match), whether the stamp holds these inputs and facts (and so the host was read).
   returned: when O(stamp) is given
   type: dict
   version_added: 0.4.0
@@ -434,8 +474,9 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.nbops.jupyter.plugins.module_utils import _acme, _host, _safepath, _stamp, _tls, _venv
+from ansible_collections.nbops.jupyter.plugins.module_utils import _facts, _host, _safepath, _stamp
 
 _PATH = {
     "path": {"type": "path", "required": True},
@@ -444,6 +485,71 @@ _PATH = {
     "mode": {"type": "str", "required": True},
     "state": {"type": "str", "choices": ["directory", "file"], "default": "directory"},
 }
+
+# What to read: the options a reading takes, and the stamp's record keeps.
+READING = {
+    "packages": {"type": "list", "elements": "str", "default": []},
+    "venv": {"type": "dict", "options": {
+        "path": {"type": "path", "required": True},
+        "installer": {"type": "str", "choices": ["uv", "pip"], "default": "uv"},
+        "requirements": {"type": "list", "elements": "str", "default": []},
+        "uv_version": {"type": "str", "default": ""},
+    }},
+    "account": {"type": "dict", "options": {
+        "user": {"type": "str", "required": True},
+        "group": {"type": "str", "required": True},
+        "home": {"type": "path", "required": True},
+        "shell": {"type": "str", "default": "/usr/sbin/nologin"},
+    }},
+    "paths": {"type": "list", "elements": "dict", "default": [], "options": _PATH},
+    "rendered": {"type": "list", "elements": "dict", "default": [], "options": {
+        "dest": {"type": "path", "required": True},
+        "owner": {"type": "str", "required": True},
+        "group": {"type": "str", "required": True},
+        "mode": {"type": "str", "required": True},
+        "src": {"type": "str"},
+    }},
+    "config_files": {"type": "list", "elements": "path", "default": []},
+    "owners": {"type": "list", "elements": "path", "default": []},
+    "stray_config_dirs": {"type": "list", "elements": "path", "default": []},
+    "service": {"type": "dict", "options": {
+        "name": {"type": "str", "required": True},
+        "restart_files": {"type": "list", "elements": "path", "default": []},
+    }},
+    "fail2ban": {"type": "bool", "default": False},
+    "proxy": {"type": "str"},
+    "tls": {"type": "dict", "options": {
+        "cert": {"type": "path", "required": True},
+        "key": {"type": "path", "required": True},
+        "renew_days": {"type": "int", "default": 30},
+        "names": {"type": "list", "elements": "str"},
+        "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
+        "rsa_bits": {"type": "int", "default": 3072},
+        "valid_days": {"type": "int"},
+        "ca_fingerprint": {"type": "str"},
+        "client_dir": {"type": "path"},
+    }},
+    "kernels": {"type": "dict", "options": {
+        "venvs_dir": {"type": "path", "required": True},
+        "specs_dir": {"type": "path", "required": True},
+        "python": {"type": "list", "elements": "dict", "default": []},
+        "names": {"type": "list", "elements": "str", "default": []},
+        "installer": {"type": "str", "choices": ["uv", "pip"], "default": "uv"},
+        "uv_version": {"type": "str", "default": ""},
+    }},
+    "acme": {"type": "dict", "options": {
+        "name": {"type": "str", "required": True},
+        "names": {"type": "list", "elements": "str", "required": True},
+        "directory": {"type": "str", "required": True},
+        "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
+        "rsa_bits": {"type": "int", "default": 3072},
+        "renew_days": {"type": "int", "default": 30},
+        "live_cert": {"type": "path", "required": True},
+        "ca_pem": {"type": "str"},
+    }},
+}
+# Every reading needs these.
+REQUIRED = ("venv", "account", "service")
 
 
 def paths_to_fix(paths: list[dict]) -> list[str]:
@@ -462,144 +568,143 @@ def paths_to_fix(paths: list[dict]) -> list[str]:
     return fix
 
 
-def stamp_digest(inputs: str, params: dict, answer: dict) -> str:
-    """The digest of the controller's inputs, of what this call was asked and of everything it found."""
-    asked = {key: value for key, value in params.items() if key != "stamp"}
+def read(p: dict) -> dict:
+    """The answer to the reading options ``p``. The parts of a mode the options leave out are not
+    imported at all (modules from AnsiballZ's zip are compiled on every call)."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils import _venv
+
+    venv = p["venv"]
+    answer = {
+        "packages": _host.packages(p["packages"]),
+        "venv": _venv.read(venv["path"].rstrip("/"), venv["installer"], venv["requirements"], venv["uv_version"]),
+        "account": _host.account(**p["account"]),
+        "paths_to_fix": paths_to_fix(p["paths"]),
+        "owners": _host.owners(p["owners"]),
+        "instances": _host.instances(),
+        "stray_config": _host.stray_config(p["stray_config_dirs"], venv["path"].rstrip("/")),
+        "rendered": {item["dest"]: _host.rendered(item["dest"], item["owner"], item["group"], item["mode"])
+                     for item in p["rendered"]},
+        "config_files": [path for path in p["config_files"] if os.path.lexists(path)],
+        "hashes": {path: _host.deployed_hashes(path) for path in p["config_files"] if path.endswith(".json")},
+    }
+    # The units in one systemctl call.
+    units = _host.services([p["service"]["name"]] + (["fail2ban"] if p["fail2ban"] else []) + ([p["proxy"]] if p["proxy"] else []))
+    answer["service"] = _host.service(units[p["service"]["name"]], p["service"]["restart_files"])
+    if p["fail2ban"]:
+        answer["fail2ban"] = {**_host.service(units["fail2ban"], []), "jails": _host.fail2ban_jails()}
+    if p["proxy"]:
+        answer["proxy"] = {**_host.service(units[p["proxy"]], []), "protected_symlinks": _host.protected_symlinks()}
+    if p["tls"]:
+        from ansible_collections.nbops.jupyter.plugins.module_utils import _tls
+
+        tls = p["tls"]
+        answer["tls"] = _tls.inspect(tls["cert"], tls["key"], tls["renew_days"] * 86400)
+        if tls["names"] is not None:
+            answer["tls"]["reasons"] = _tls.renewal_reasons(answer["tls"], tls["names"], tls["key_type"], tls["rsa_bits"],
+                                                            tls["valid_days"], tls["ca_fingerprint"])
+        if tls["client_dir"]:
+            answer["tls"]["client"] = _tls.inspect_client(tls["client_dir"], tls["renew_days"] * 86400)
+    if p["kernels"]:
+        answer["kernels"] = _host.kernels(**p["kernels"])
+    if p["acme"]:
+        from ansible_collections.nbops.jupyter.plugins.module_utils import _acme
+
+        answer["acme"] = _acme.inspect(**p["acme"])
+    return answer
+
+
+def stamp_digest(inputs: str, facts: dict, options: dict, answer: dict) -> str:
+    """The digest of the controller's inputs, the host's facts, what was read and everything found."""
     found = answer
     if isinstance((answer.get("acme") or {}).get("renewal"), dict):
         # certbot's timer runs twice a day: when it last ran decides nothing (a failure does, and a renewal
         # shows in the lineage).
         renewal = {k: v for k, v in answer["acme"]["renewal"].items() if k not in ("last_run", "last_status")}
         found = {**answer, "acme": {**answer["acme"], "renewal": renewal}}
-    body = json.dumps([asked, found], sort_keys=True, default=str)
+    body = json.dumps([facts, options, found], sort_keys=True, default=str)
     return hashlib.sha256(inputs.encode() + b"\0" + body.encode()).hexdigest()
+
+
+def recorded_options(record: dict) -> dict | None:
+    """The reading options a stamp recorded, checked as the module checks its own; None if they aren't."""
+    options = record.get("options")
+    if not isinstance(options, dict) or set(options) != set(READING):
+        return None
+    result = ArgumentSpecValidator(READING).validate(options)
+    if result.error_messages or any(result.validated_parameters[name] is None for name in REQUIRED):
+        return None
+    return result.validated_parameters
+
+
+def from_the_stamp(stamp: dict, facts: dict) -> tuple[dict, dict]:
+    """With O(stamp.recorded): the host read with the options the stamp recorded, when it holds these inputs
+    and facts (else nothing read), and the stamp part of the answer."""
+    record = _stamp.read(stamp["path"])
+    options = recorded_options(record) if record.get("inputs") == stamp["inputs"] and record.get("facts") == facts else None
+    if options is None:
+        return {}, {"digest": "", "inputs_match": False, "matches": False, "written": False}
+    answer = read(options)
+    digest = stamp_digest(stamp["inputs"], facts, options, answer)
+    return answer, {"digest": digest, "inputs_match": True, "matches": digest == record["digest"], "written": False}
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
-            "packages": {"type": "list", "elements": "str", "default": []},
-            "venv": {"type": "dict", "required": True, "options": {
-                "path": {"type": "path", "required": True},
-                "installer": {"type": "str", "choices": ["uv", "pip"], "default": "uv"},
-                "requirements": {"type": "list", "elements": "str", "default": []},
-                "uv_version": {"type": "str", "default": ""},
-            }},
-            "account": {"type": "dict", "required": True, "options": {
-                "user": {"type": "str", "required": True},
-                "group": {"type": "str", "required": True},
-                "home": {"type": "path", "required": True},
-                "shell": {"type": "str", "default": "/usr/sbin/nologin"},
-            }},
-            "paths": {"type": "list", "elements": "dict", "default": [], "options": _PATH},
-            "rendered": {"type": "list", "elements": "dict", "default": [], "options": {
-                "dest": {"type": "path", "required": True},
-                "owner": {"type": "str", "required": True},
-                "group": {"type": "str", "required": True},
-                "mode": {"type": "str", "required": True},
-                "src": {"type": "str"},
-            }},
-            "config_files": {"type": "list", "elements": "path", "default": []},
-            "owners": {"type": "list", "elements": "path", "default": []},
-            "stray_config_dirs": {"type": "list", "elements": "path", "default": []},
-            "service": {"type": "dict", "required": True, "options": {
-                "name": {"type": "str", "required": True},
-                "restart_files": {"type": "list", "elements": "path", "default": []},
-            }},
-            "fail2ban": {"type": "bool", "default": False},
-            "proxy": {"type": "str"},
-            "tls": {"type": "dict", "options": {
-                "cert": {"type": "path", "required": True},
-                "key": {"type": "path", "required": True},
-                "renew_days": {"type": "int", "default": 30},
-                "names": {"type": "list", "elements": "str"},
-                "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
-                "rsa_bits": {"type": "int", "default": 3072},
-                "valid_days": {"type": "int"},
-                "ca_fingerprint": {"type": "str"},
-                "client_dir": {"type": "path"},
-            }},
-            "kernels": {"type": "dict", "options": {
-                "venvs_dir": {"type": "path", "required": True},
-                "specs_dir": {"type": "path", "required": True},
-                "python": {"type": "list", "elements": "dict", "default": []},
-                "names": {"type": "list", "elements": "str", "default": []},
-                "installer": {"type": "str", "choices": ["uv", "pip"], "default": "uv"},
-                "uv_version": {"type": "str", "default": ""},
-            }},
+            **READING,
+            "facts": {"type": "bool", "default": False},
             "stamp": {"type": "dict", "options": {
                 "path": {"type": "path", "required": True},
                 "inputs": {"type": "str", "required": True},
+                "recorded": {"type": "bool", "default": False},
                 "write": {"type": "bool", "default": False},
                 "expect": {"type": "str", "default": ""},
-            }},
-            "acme": {"type": "dict", "options": {
-                "name": {"type": "str", "required": True},
-                "names": {"type": "list", "elements": "str", "required": True},
-                "directory": {"type": "str", "required": True},
-                "key_type": {"type": "str", "choices": ["ecdsa", "rsa"], "default": "ecdsa"},
-                "rsa_bits": {"type": "int", "default": 3072},
-                "renew_days": {"type": "int", "default": 30},
-                "live_cert": {"type": "path", "required": True},
-                "ca_pem": {"type": "str"},
             }},
         },
         supports_check_mode=True,
     )
     p = module.params
-    venv = p["venv"]
+    stamp = p["stamp"]
+    recorded = bool(stamp and stamp["recorded"])
+    given = [name for name in REQUIRED if p[name] is not None]
+    if recorded and (given or stamp["write"]):
+        module.fail_json(msg="stamp.recorded reads the host with the options the stamp recorded: leave out venv, account, "
+                             "service and the other reading options, and stamp.write")
+    if not recorded and given and len(given) != len(REQUIRED) or (stamp and not recorded and not given):
+        module.fail_json(msg="venv, account and service are required to read the host (or stamp.recorded)")
+    # The stamp records the facts: equal inputs on the controller mean equal options only for equal facts.
+    facts = _facts.gather() if p["facts"] or stamp else None
+    result = {"ansible_facts": facts} if p["facts"] else {}
     try:
-        answer = {
-            "packages": _host.packages(p["packages"]),
-            "venv": _venv.read(venv["path"].rstrip("/"), venv["installer"], venv["requirements"], venv["uv_version"]),
-            "account": _host.account(**p["account"]),
-            "paths_to_fix": paths_to_fix(p["paths"]),
-            "owners": _host.owners(p["owners"]),
-            "instances": _host.instances(),
-            "stray_config": _host.stray_config(p["stray_config_dirs"], venv["path"].rstrip("/")),
-            "rendered": {item["dest"]: _host.rendered(item["dest"], item["owner"], item["group"], item["mode"])
-                         for item in p["rendered"]},
-            "config_files": [path for path in p["config_files"] if os.path.lexists(path)],
-            "hashes": {path: _host.deployed_hashes(path) for path in p["config_files"] if path.endswith(".json")},
-            "service": _host.service(p["service"]["name"], p["service"]["restart_files"]),
-        }
-        if p["fail2ban"]:
-            answer["fail2ban"] = {**_host.service("fail2ban", []), "jails": _host.fail2ban_jails()}
-        if p["proxy"]:
-            answer["proxy"] = {**_host.service(p["proxy"], []), "protected_symlinks": _host.protected_symlinks()}
-        if p["tls"]:
-            tls = p["tls"]
-            answer["tls"] = _tls.inspect(tls["cert"], tls["key"], tls["renew_days"] * 86400)
-            if tls["names"] is not None:
-                answer["tls"]["reasons"] = _tls.renewal_reasons(answer["tls"], tls["names"], tls["key_type"], tls["rsa_bits"],
-                                                                tls["valid_days"], tls["ca_fingerprint"])
-            if tls["client_dir"]:
-                answer["tls"]["client"] = _tls.inspect_client(tls["client_dir"], tls["renew_days"] * 86400)
-        if p["kernels"]:
-            answer["kernels"] = _host.kernels(**p["kernels"])
-        if p["acme"]:
-            answer["acme"] = _acme.inspect(**p["acme"])
-        if p["stamp"]:
-            stamp = p["stamp"]
-            digest = stamp_digest(stamp["inputs"], p, answer)
-            written = stamp["write"] and not module.check_mode and digest == stamp["expect"]
-            if written:
-                _stamp.write(stamp["path"], stamp["inputs"], digest)
-            matches = written or _stamp.read(stamp["path"])[1] == digest
-            answer["stamp"] = {"digest": digest, "matches": matches, "written": written}
+        if recorded:
+            answer, result["stamp"] = from_the_stamp(stamp, facts)
+        elif given:
+            options = {name: p[name] for name in READING}
+            answer = read(options)
+            if stamp:
+                digest = stamp_digest(stamp["inputs"], facts, options, answer)
+                written = stamp["write"] and not module.check_mode and digest == stamp["expect"]
+                if written:
+                    _stamp.write(stamp["path"], {"inputs": stamp["inputs"], "facts": facts, "options": options, "digest": digest})
+                matches = written or _stamp.read(stamp["path"]).get("digest") == digest
+                result["stamp"] = {"digest": digest, "matches": matches, "written": written}
+        else:
+            answer = {}
     except (ValueError, OSError, _safepath.UnsafePath) as exc:
         module.fail_json(msg=str(exc))
-    if p["stamp"] and p["stamp"]["write"]:
+    result.update(answer)
+    if stamp and stamp["write"]:
         # The run's first call warned already.
-        module.exit_json(changed=False, **answer)
-    if p["acme"] and answer["acme"]["renewal"]["last_failed"]:
+        module.exit_json(changed=False, **result)
+    if (answer.get("acme") or {}).get("renewal", {}).get("last_failed"):
         renewal = answer["acme"]["renewal"]
         module.warn(f"certbot's last unattended renewal failed ({renewal['last_run']}, status {renewal['last_status']}): "
                     "see journalctl -u certbot.service")
-    if answer["stray_config"]["not_read"]:
+    if (answer.get("stray_config") or {}).get("not_read"):
         module.warn("Jupyter config outside the role's directory, which this server does not read (other Jupyter "
                     "installs may): " + ", ".join(answer["stray_config"]["not_read"]))
-    module.exit_json(changed=False, **answer)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

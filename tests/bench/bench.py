@@ -18,7 +18,7 @@ import subprocess
 import time
 
 from hosts import IMAGE, OUT, REPO, cgroup, destroy, inventory, start
-from floors import ansible_floors, host_floors
+from floors import ansible_floors, fleet_floors, host_floors
 from measure import cgroup_seconds, playbook, prepare
 
 DEPLOY = REPO / "playbooks" / "deploy.yml"  # what a user runs
@@ -77,10 +77,11 @@ def converged_host(setting: str, name: str, seconds: list[str], floors: str = ""
 
 
 def fleet(count: int, setting: str = "ssh-recommended", extra: dict | None = None, reruns: tuple = (), lock: bool = False,
-          first_over_docker: bool = False):
+          first_over_docker: bool = False, floors: bool = False):
     """`count` fresh hosts converged at once (forks = count), then re-run with each strategy of
     `reruns`. With `first_over_docker` the first converge is set-up (the docker connection costs
-    the controller less), and only the re-runs are the figure."""
+    the controller less), and only the re-runs are the figure. With `floors`, Ansible's own costs
+    per host on the same hosts after the re-runs (tests/bench/floors.py)."""
     names = [f"nbops-bench-f{count}-{i}" for i in range(count)]
     start(names)
     docker_inv = inventory(names, "docker", extra)
@@ -99,6 +100,8 @@ def fleet(count: int, setting: str = "ssh-recommended", extra: dict | None = Non
         for strategy in reruns:
             result[f"rerun_{strategy}"] = playbook(inv, DEPLOY, names, setting, forks=count,
                                                    extra_env={"ANSIBLE_STRATEGY": strategy})
+        if floors:
+            result["floors"] = fleet_floors(inv, names)
         return result
     finally:
         os.unlink(inv)
@@ -134,7 +137,8 @@ def phases(run):
 # meta/argument_specs.yml, one call that reads what is on the host, and the check of the password
 # against the hash deployed there (argon2 is slow on purpose: a verifier cheaper to check would be
 # cheaper to guess).
-LEAST = ("Validating arguments against arg spec", "Read the host's state", "Decide whether the host is as a converged run left it")
+LEAST = ("Validating arguments against arg spec", "Gather the facts the role needs, and read the host",
+         "Decide whether the host is as a converged run left it")
 
 
 def least_tasks(run):
@@ -148,7 +152,7 @@ def e32(figures):
     # The 32 servers of the set-up start at once on the machine's cores, where a real fleet's hosts
     # each have their own: with the role's 60 s the health gates failed (23:19 on 1 December, every
     # host "nothing listens on port 8888 yet" at 60 s, load average 170).
-    runs = fleet(32, extra={"notebook_health_timeout": 600}, reruns=("linear", "free"), first_over_docker=True)
+    runs = fleet(32, extra={"notebook_health_timeout": 600}, reruns=("linear", "free"), first_over_docker=True, floors=True)
     for strategy in ("linear", "free"):
         run = runs[f"rerun_{strategy}"]
         figures[f"e32_{strategy}_s"] = run.wall
@@ -157,9 +161,33 @@ def e32(figures):
         figures[f"e32_{strategy}_controller_cpu_per_host_s"] = run.controller_cpu / 32
         figures[f"e32_{strategy}_host_cpu_per_host_s"] = run.host_cpu / 32
         figures[f"e32_{strategy}_machine_busy"] = run.machine_busy
+        figures[f"e32_{strategy}_tasks"] = len(run.tasks)
         print(f"e32 re-run ({strategy}): {run.wall:.1f} s, changed={run.changed}, {run.wall / 32:.2f} s per host "
               f"(<= {TARGETS['e32_wall_per_host_s']}), {run.controller_cpu / 32:.2f} controller cpu-s per host "
-              f"(<= {TARGETS['e32_controller_cpu_per_host_s']}), machine {run.machine_busy:.0%} busy", flush=True)
+              f"(<= {TARGETS['e32_controller_cpu_per_host_s']}), {run.host_cpu / 32:.2f} host cpu-s per host, "
+              f"{len(run.tasks)} tasks, machine {run.machine_busy:.0%} busy", flush=True)
+    figures["e32_where_cpu_went"] = [
+        {"task": r["task"], "controller_cpu_per_host": round(r["controller_cpu"] / 32, 4), "host_cpu_per_host": round(r["host_cpu"] / 32, 4),
+         "wall": r["wall"]} for r in runs["rerun_linear"].tasks]
+    figures["e32_floors"] = runs["floors"]
+    e32_floors(figures)
+
+
+def e32_floors(f):
+    """What the e32 re-run costs per host at least, from Ansible's own costs measured on the same hosts:
+    the first call (connection, sudo, a module) and every other task at a skipped task's cost; and the
+    wall that CPU takes on this machine's cores, which the hosts share with the controller here."""
+    m = f["e32_floors"]
+    tasks = f["e32_linear_tasks"]
+    ctl = m["fleet_first_call_controller_cpu_per_host_s"] + (tasks - 1) * m["fleet_task_controller_cpu_per_host_s"]
+    host = f["e32_linear_host_cpu_per_host_s"]
+    m.update(e32_controller_floor_per_host_s=ctl, e32_wall_floor_per_host_s=(ctl + host) / CORES)
+    print(f"e32 floors on the same 32 hosts: the first call {m['fleet_first_call_controller_cpu_per_host_s']:.3f} controller + "
+          f"{m['fleet_first_call_host_cpu_per_host_s']:.3f} host cpu-s per host, a task that reaches no host "
+          f"{m['fleet_task_controller_cpu_per_host_s'] * 1000:.0f} controller cpu-ms per host; "
+          f"the re-run's {tasks} tasks at those costs {ctl:.2f} controller cpu-s per host "
+          f"(measured {f['e32_linear_controller_cpu_per_host_s']:.2f}); with its {host:.2f} host cpu-s per host on "
+          f"{CORES} cores, {(ctl + host) / CORES:.2f} s of wall per host (measured {f['e32_linear_wall_per_host_s']:.2f})", flush=True)
 
 
 def results_path():

@@ -18,6 +18,8 @@ from measure import ANSIBLE, cgroup_seconds, playbook
 DEFAULTS = REPO / "roles" / "notebook" / "defaults" / "main.yml"
 SKIPPED = 200
 CALLS = 10
+# Tasks per host in the fleet's floor: 32 hosts x 20 tasks, about as many host-tasks as a re-run has.
+FLEET_TASKS = 20
 
 
 def _play(tasks: list, vars_files: list | None = None) -> Path:
@@ -57,6 +59,27 @@ def ansible_floors(inv: str, name: str) -> dict:
         # What the first call to a host costs beyond any other: SSH's connection, sudo's first start.
         "connection_s": one.wall - empty.wall - call,
         "facts_s": gathered.wall - one.wall, "facts_host_cpu_s": gathered.host_cpu - one.host_cpu,
+    }
+
+
+def fleet_floors(inv: str, names: list[str]) -> dict:
+    """What Ansible itself costs per host of a fleet re-run, on the same converged hosts and forks as the
+    e32 figure: each host's first call (SSH's connection, sudo, a module), and each further task that
+    reaches no host (skipped, with the role's defaults in scope) - per host, in wall and controller CPU."""
+    count = len(names)
+    skipped = [{"name": f"Skipped {i}", "ansible.builtin.debug": {"msg": "{{ notebook_port }}"},
+                "when": "notebook_state == 'not a state'"} for i in range(FLEET_TASKS)]
+    call = [{"name": "Call", "ansible.builtin.command": "true", "changed_when": False}]
+    empty = playbook(inv, _play([]), names, "ssh-recommended", forks=count)
+    one = playbook(inv, _play(call), names, "ssh-recommended", forks=count)
+    many = playbook(inv, _play(skipped, [str(DEFAULTS)]), names, "ssh-recommended", forks=count)
+    return {
+        "fleet_startup_s": empty.wall, "fleet_startup_controller_cpu_s": empty.controller_cpu,
+        "fleet_first_call_wall_per_host_s": (one.wall - empty.wall) / count,
+        "fleet_first_call_controller_cpu_per_host_s": (one.controller_cpu - empty.controller_cpu) / count,
+        "fleet_first_call_host_cpu_per_host_s": (one.host_cpu - empty.host_cpu) / count,
+        "fleet_task_wall_per_host_s": (many.wall - empty.wall) / FLEET_TASKS / count,
+        "fleet_task_controller_cpu_per_host_s": (many.controller_cpu - empty.controller_cpu) / FLEET_TASKS / count,
     }
 
 

@@ -39,21 +39,23 @@ FACTS = ["fqdn", "hostname", "architecture", "python", "os_family", "distributio
 
 
 def test_the_roles_facts_are_those_setup_gives(host, tmp_path):
-    """nbops.jupyter.notebook_facts stands in for setup when the play gathers no facts: a play that
-    gathers them and one that doesn't must give the role the same values (else a re-run with the
-    other would change the certificate's names or the jail)."""
+    """The host reader's facts (the role's first call) and nbops.jupyter.notebook_facts stand in for setup
+    when the play gathers no facts: a play that gathers them and one that doesn't must give the role
+    the same values (else a re-run with the other would change the certificate's names or the jail)."""
     playbook = tmp_path / "facts.yml"
     playbook.write_text(json.dumps([{
         "hosts": "all", "gather_facts": False,
         "tasks": [
             {"nbops.jupyter.notebook_facts": None, "register": "__mine"},
+            {"nbops.jupyter.notebook_host_info": {"facts": True}, "register": "__reader"},
             {"ansible.builtin.setup": {"gather_subset": ["min"], "filter": [f"ansible_{k}" for k in FACTS]},
              "register": "__theirs"},
             {"ansible.builtin.assert": {
-                "that": "keys | map('extract', __mine.ansible_facts) | list"
-                        " == keys | map('regex_replace', '^', 'ansible_') | map('extract', __theirs.ansible_facts) | list",
-                "fail_msg": "{{ __mine.ansible_facts }} != {{ __theirs.ansible_facts }}"},
+                "that": ["keys | map('extract', __mine.ansible_facts) | list"
+                         " == keys | map('regex_replace', '^', 'ansible_') | map('extract', __theirs.ansible_facts) | list",
+                         "__reader.ansible_facts == __mine.ansible_facts"],
+                "fail_msg": "{{ __mine.ansible_facts }} != {{ __theirs.ansible_facts }} (reader: {{ __reader.ansible_facts }})"},
              "vars": {"keys": FACTS}},
         ]}]))
     rc, output = run_playbook(playbook, limit=host)
-    assert rc == 0 and "ok=3" in output, output[-3000:]
+    assert rc == 0 and "ok=4" in output, output[-3000:]

@@ -8,9 +8,12 @@ import grp
 import hashlib
 import json
 import os
+import pickle
 import pwd
 import shutil
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -136,8 +139,12 @@ def test_service_that_does_not_exist_is_inactive_with_no_restart_pending(tmp_pat
     """The real systemd: a unit that does not exist is inactive, disabled, and owes no restart."""
     newer = tmp_path / "config.json"
     newer.touch()
-    assert _host.service("nbops-no-such-unit", [str(newer)]) == {
+    assert _service("nbops-no-such-unit", [str(newer)]) == {
         "active": False, "enabled": False, "main_pid": 0, "restart_pending": False, "restart_reasons": []}
+
+
+def _service(name: str, restart_files: list[str]) -> dict:
+    return _host.service(_host.services([name])[name], restart_files)
 
 
 def fake_systemctl(tmp_path, monkeypatch, props: dict):
@@ -156,7 +163,7 @@ def test_service_without_systemd_answers_inactive(tmp_path, monkeypatch):
     """No output from systemctl (no such unit, or no systemd) is an inactive unit with no restart pending."""
     fake_systemctl(tmp_path, monkeypatch, {})
     (tmp_path / "config.json").touch()
-    assert _host.service("nbops-no-such-unit", [str(tmp_path / "config.json")]) == {
+    assert _service("nbops-no-such-unit", [str(tmp_path / "config.json")]) == {
         "active": False, "enabled": False, "main_pid": 0, "restart_pending": False, "restart_reasons": []}
 
 
@@ -171,7 +178,7 @@ def test_service_running_with_files_newer_than_its_process(tmp_path, monkeypatch
     older.touch()
     newer.touch()
     os.utime(older, (time.time() - 1000, time.time() - 1000))
-    answer = _host.service("jupyter-notebook", [str(older), str(newer), str(tmp_path / "absent")])
+    answer = _service("jupyter-notebook", [str(older), str(newer), str(tmp_path / "absent")])
     assert answer == {"active": True, "enabled": True, "main_pid": 4242, "restart_pending": True, "restart_reasons": [
         "the unit file changed since systemd loaded it", f"{newer} changed after the server started"]}
     assert log.read_text().split()[-1] == "jupyter-notebook.service"
@@ -185,8 +192,28 @@ def test_service_running_and_up_to_date_owes_no_restart(tmp_path, monkeypatch):
     older = tmp_path / "older.json"
     older.touch()
     os.utime(older, (time.time() - 1000, time.time() - 1000))
-    assert _host.service("jupyter-notebook", [str(older)]) == {
+    assert _service("jupyter-notebook", [str(older)]) == {
         "active": True, "enabled": False, "main_pid": 7, "restart_pending": False, "restart_reasons": []}
+
+
+def test_several_units_in_one_systemctl_call(tmp_path, monkeypatch):
+    """One block per unit named, in order; a call that fails, or prints another number of blocks, knows none."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "systemctl"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path / 'argv.log'}\n"
+                      "printf 'ActiveState=active\\nMainPID=12\\n\\nActiveState=inactive\\nMainPID=0\\n\\n"
+                      "ActiveState=active\\nUnitFileState=enabled\\n'\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    found = _host.services(["jupyter-notebook", "fail2ban", "nginx"])
+    assert found == {"jupyter-notebook": {"ActiveState": "active", "MainPID": "12"},
+                     "fail2ban": {"ActiveState": "inactive", "MainPID": "0"},
+                     "nginx": {"ActiveState": "active", "UnitFileState": "enabled"}}
+    assert (tmp_path / "argv.log").read_text().split()[-3:] == ["jupyter-notebook.service", "fail2ban.service", "nginx.service"]
+    assert _host.services(["jupyter-notebook", "fail2ban"]) == {"jupyter-notebook": {}, "fail2ban": {}}
+    script.write_text("#!/bin/sh\nexit 1\n")
+    assert _host.services(["nginx"]) == {"nginx": {}}
 
 
 def test_an_inactive_service_owes_no_restart(tmp_path, monkeypatch):
@@ -194,7 +221,7 @@ def test_an_inactive_service_owes_no_restart(tmp_path, monkeypatch):
     fake_systemctl(tmp_path, monkeypatch, {"ActiveState": "failed", "UnitFileState": "enabled", "NeedDaemonReload": "yes",
                                            "MainPID": "0", "ExecMainStartTimestampMonotonic": "0"})
     (tmp_path / "config.json").touch()
-    answer = _host.service("jupyter-notebook", [str(tmp_path / "config.json")])
+    answer = _service("jupyter-notebook", [str(tmp_path / "config.json")])
     assert answer == {"active": False, "enabled": True, "main_pid": 0, "restart_pending": False, "restart_reasons": []}
 
 
@@ -238,3 +265,96 @@ def test_kernels_reads_each_venv_and_finds_the_ones_no_longer_listed(tmp_path):
     # An empty directory is no venv: made and installed anew.
     assert answer["venvs"]["py-extra"]["plan"]["create"] is True
     assert _host.kernels(str(tmp_path / "none"), str(tmp_path / "none2"), [], []) == {"venvs": {}, "stale": []}
+
+
+class _Fail2banStandIn:
+    """A Unix socket that answers one request as fail2ban's server does: ``answer`` (bytes), then END."""
+
+    def __init__(self, path, answer: bytes):
+        self.requests: list[bytes] = []
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(str(path))
+        self.server.listen(1)
+        self.thread = threading.Thread(target=self._serve, args=(answer,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, answer):
+        try:
+            conn, _ = self.server.accept()
+        except OSError:  # closed unasked
+            return
+        with conn:
+            data = b""
+            while not data.endswith(b"<F2B_END_COMMAND>"):
+                data += conn.recv(4096)
+            self.requests.append(data)
+            conn.sendall(answer + b"<F2B_END_COMMAND>")
+            self.requests.append(conn.recv(4096))
+
+    def close(self):
+        self.server.close()
+
+
+def _fail2ban_dir(tmp_path):
+    directory = tmp_path / "run-fail2ban"
+    directory.mkdir()
+    directory.chmod(0o755)
+    return directory
+
+
+@as_root
+def test_fail2ban_jails_from_its_socket(tmp_path, monkeypatch):
+    """The status command pickled, the answer's jail list read; the connection closed as fail2ban-client closes it."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))  # no fail2ban-client to fall back on
+    sock = _fail2ban_dir(tmp_path) / "fail2ban.sock"
+    server = _Fail2banStandIn(sock, pickle.dumps((0, [("Number of jail", 2), ("Jail list", "sshd, jupyter-notebook")])))
+    try:
+        assert _host.fail2ban_jails(str(sock)) == ["sshd", "jupyter-notebook"]
+        server.thread.join(5)
+    finally:
+        server.close()
+    assert pickle.loads(server.requests[0][: -len(b"<F2B_END_COMMAND>")]) == ["status"]
+    assert server.requests[1] == b"<F2B_CLOSE_COMMAND><F2B_END_COMMAND>"
+
+
+@as_root
+def test_fail2ban_answers_that_name_code_are_refused(tmp_path, monkeypatch):
+    """The answer is plain data or nothing: a pickle that names a callable is never loaded (it would run as root)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    sock = _fail2ban_dir(tmp_path) / "fail2ban.sock"
+    planted = tmp_path / "ran"
+    evil = pickle.dumps(_Runs(planted))
+    server = _Fail2banStandIn(sock, evil)
+    try:
+        assert _host.fail2ban_jails(str(sock)) is None
+        server.thread.join(5)
+    finally:
+        server.close()
+    assert server.requests and not planted.exists()
+
+
+class _Runs:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.path),))
+
+
+@as_root
+def test_a_fail2ban_socket_others_could_have_made_is_not_asked(tmp_path, monkeypatch):
+    """A socket in a directory others can write, or of another owner, is not fail2ban's: no answer from it."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    directory = _fail2ban_dir(tmp_path)
+    sock = directory / "fail2ban.sock"
+    server = _Fail2banStandIn(sock, pickle.dumps((0, [("Jail list", "jupyter-notebook")])))
+    try:
+        directory.chmod(0o777)
+        assert _host.fail2ban_jails(str(sock)) is None
+        directory.chmod(0o755)
+        os.lchown(sock, NOBODY, NOBODY)
+        assert _host.fail2ban_jails(str(sock)) is None
+        assert server.requests == []
+    finally:
+        server.close()
+    assert _host.fail2ban_jails(str(directory / "missing.sock")) is None

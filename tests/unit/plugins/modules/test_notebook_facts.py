@@ -4,13 +4,10 @@ tests/integration/test_host_state.py compares the two on both Debian releases.)"
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 
-import pytest
-
-from ansible_collections.nbops.jupyter.plugins.module_utils import _stamp
+from ansible_collections.nbops.jupyter.plugins.module_utils import _facts
 from ansible_collections.nbops.jupyter.plugins.modules import notebook_facts
 
 from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import run_module
@@ -20,21 +17,21 @@ UBUNTU = 'NAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\n'
 
 
 def test_debian_takes_its_major_version_from_debian_version():
-    assert notebook_facts.distribution(notebook_facts.os_release(DEBIAN), "12.12") == {
+    assert _facts.distribution(_facts.os_release(DEBIAN), "12.12") == {
         "distribution": "Debian", "os_family": "Debian", "distribution_major_version": "12"}
     # Testing and unstable name a codename there: the release file's version stands.
-    assert notebook_facts.distribution(notebook_facts.os_release(DEBIAN), "trixie/sid")["distribution_major_version"] == "12"
+    assert _facts.distribution(_facts.os_release(DEBIAN), "trixie/sid")["distribution_major_version"] == "12"
 
 
 def test_the_debian_family_by_name_or_id_like():
-    assert notebook_facts.distribution(notebook_facts.os_release(UBUNTU), "trixie/sid") == {
+    assert _facts.distribution(_facts.os_release(UBUNTU), "trixie/sid") == {
         "distribution": "Ubuntu", "os_family": "Debian", "distribution_major_version": "24"}
-    other = notebook_facts.distribution(notebook_facts.os_release('ID="fedora"\nVERSION_ID=41\n'), "")
+    other = _facts.distribution(_facts.os_release('ID="fedora"\nVERSION_ID=41\n'), "")
     assert other == {"distribution": "Fedora", "os_family": "Fedora", "distribution_major_version": "41"}
 
 
 def test_a_broken_line_is_skipped():
-    assert notebook_facts.os_release('ID=debian\nNAME="unterminated\nVERSION_ID=12\n') == {"ID": "debian", "VERSION_ID": "12"}
+    assert _facts.os_release('ID=debian\nNAME="unterminated\nVERSION_ID=12\n') == {"ID": "debian", "VERSION_ID": "12"}
 
 
 def test_the_module_answers_facts_only():
@@ -44,15 +41,3 @@ def test_the_module_answers_facts_only():
     assert facts["python"]["version"]["minor"] == sys.version_info.minor
     assert set(facts) == {"fqdn", "hostname", "architecture", "python", "os_family", "distribution",
                           "distribution_major_version", "service_mgr"}
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="the stamp is root's")
-def test_the_stamps_inputs_line_only_from_a_stamp_of_roots(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    stamp = tmp_path / "run" / "converged-nb"
-    assert run_module(notebook_facts, {"stamp": str(stamp)})["stamp_inputs"] == ""
-    _stamp.write(str(stamp), "a" * 64, "b" * 64)
-    assert run_module(notebook_facts, {"stamp": str(stamp)})["stamp_inputs"] == "a" * 64
-    os.chown(stamp, 65534, 65534)
-    assert run_module(notebook_facts, {"stamp": str(stamp)})["stamp_inputs"] == ""
-    assert "stamp_inputs" not in run_module(notebook_facts, {})

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from ansible_collections.nbops.jupyter.plugins.module_utils import _san, _tls, _venv
+from ansible_collections.nbops.jupyter.plugins.module_utils import _facts, _san, _stamp, _tls, _venv
 from ansible_collections.nbops.jupyter.plugins.modules import notebook_host_info
 
 from ansible_collections.nbops.jupyter.tests.unit.plugins.helpers import run_module
@@ -207,7 +207,10 @@ def test_the_stamp_matches_only_the_inputs_options_and_host_it_was_written_for(h
     written = _stamped(host, stamp, write=True)
     assert written["written"] and written["matches"]
     assert stat.S_IMODE(stamp.parent.stat().st_mode) == 0o700 and stat.S_IMODE(stamp.stat().st_mode) == 0o600
-    assert stamp.read_text().split() == ["inputs-1", written["digest"]]
+    # The record: the inputs, the host's facts, the options read with, and the digest of them all and the answer.
+    record = json.loads(stamp.read_text())
+    assert (record["inputs"], record["facts"], record["digest"]) == ("inputs-1", _facts.gather(), written["digest"])
+    assert record["options"]["venv"]["path"] == request(host)["venv"]["path"] and record["options"]["tls"]["names"] == NAMES
     assert _stamped(host, stamp)["matches"]
     # Other inputs, another option, another host state: no match.
     assert not _stamped(host, stamp, inputs="inputs-2")["matches"]
@@ -226,9 +229,10 @@ def test_a_stamp_anybody_but_root_could_have_left_is_not_trusted(host):
     os.chown(stamp, 0, 0)
     os.chmod(stamp, 0o666)
     assert not _stamped(host, stamp)["matches"]
-    # A link to a file that holds the right digest is not followed.
+    # A link to a file that holds the right record is not followed.
     elsewhere = host / "elsewhere"
-    elsewhere.write_text(digest + "\n")
+    os.chmod(stamp, 0o600)
+    shutil.copy(stamp, elsewhere)
     stamp.unlink()
     stamp.symlink_to(elsewhere)
     assert not _stamped(host, stamp)["matches"]
@@ -240,3 +244,59 @@ def test_a_stamp_anybody_but_root_could_have_left_is_not_trusted(host):
     options = {"path": str(stamp), "inputs": "inputs-1", "write": True, "expect": digest}
     failed = run_module(notebook_host_info, {**request(host), "stamp": options})
     assert failed.get("failed") and "must be owned by root with mode 0700" in failed["msg"]
+
+
+def _recorded(stamp, inputs="inputs-1", **more):
+    return run_module(notebook_host_info, {"facts": True, "stamp": {"path": str(stamp), "inputs": inputs, "recorded": True}, **more})
+
+
+def test_recorded_reads_the_host_as_the_stamps_run_did(host):
+    """The run's first call: the facts, and where the stamp holds these inputs and facts, the host read with
+    the options it recorded - the answer a whole reading with them gives, and whether it is the stamp's."""
+    stamp = host / "run" / "nbops" / "converged-nb"
+    first = _recorded(stamp)
+    # No stamp (a first converge): the facts only, nothing read.
+    assert first["ansible_facts"] == _facts.gather() and not first["changed"]
+    assert first["stamp"] == {"digest": "", "inputs_match": False, "matches": False, "written": False}
+    assert "venv" not in first and "hashes" not in first
+    _stamped(host, stamp, write=True)
+    whole = run_module(notebook_host_info, request(host))
+    converged = _recorded(stamp)
+    assert converged["stamp"]["inputs_match"] and converged["stamp"]["matches"]
+    assert {key: converged[key] for key in whole if key not in ("changed", "invocation")} == {
+        key: value for key, value in whole.items() if key not in ("changed", "invocation")}
+    # Other inputs: the options the stamp recorded may not be this run's, so nothing is read.
+    other = _recorded(stamp, inputs="inputs-2")
+    assert not other["stamp"]["inputs_match"] and not other["stamp"]["matches"] and "venv" not in other
+    # The host changed behind the role's back: read, and found otherwise.
+    os.chmod(host / "etc" / "jupyter_server_config.json", 0o644)
+    drifted = _recorded(stamp)
+    assert drifted["stamp"]["inputs_match"] and not drifted["stamp"]["matches"]
+    assert drifted["rendered"][str(host / "etc" / "jupyter_server_config.json")] is None
+    assert drifted["stamp"]["digest"] == _stamped(host, stamp)["digest"]
+
+
+def test_recorded_needs_the_same_facts_and_options_it_can_check(host):
+    """A record of other facts (another Python, a renamed host) or with options the module would refuse
+    reads nothing; options given beside stamp.recorded are refused."""
+    stamp = host / "run" / "nbops" / "converged-nb"
+    _stamped(host, stamp, write=True)
+    record = json.loads(stamp.read_text())
+    _stamp.write(str(stamp), {**record, "facts": {**record["facts"], "fqdn": "renamed.example.org"}})
+    assert not _recorded(stamp)["stamp"]["inputs_match"]
+    _stamp.write(str(stamp), {**record, "options": {**record["options"], "venv": None}})
+    assert not _recorded(stamp)["stamp"]["inputs_match"]
+    _stamp.write(str(stamp), {**record, "options": {**record["options"], "tls": {**record["options"]["tls"], "key_type": "dsa"}}})
+    assert not _recorded(stamp)["stamp"]["inputs_match"]
+    _stamp.write(str(stamp), record)
+    assert _recorded(stamp)["stamp"]["matches"]
+    # A stamp of the release before records (two lines of digests) is none.
+    stamp.write_text("a" * 64 + "\n" + "b" * 64 + "\n")
+    assert not _recorded(stamp)["stamp"]["inputs_match"]
+    refused = _recorded(stamp, venv=request(host)["venv"])
+    assert refused["failed"] and "stamp.recorded reads the host with the options the stamp recorded" in refused["msg"]
+    partial = run_module(notebook_host_info, {"venv": request(host)["venv"]})
+    assert partial["failed"] and "venv, account and service are required" in partial["msg"]
+    # Facts alone: nothing read.
+    alone = run_module(notebook_host_info, {"facts": True})
+    assert set(alone) - {"changed", "invocation"} == {"ansible_facts"}
