@@ -45,7 +45,6 @@ _value:
 import hashlib
 import json
 import os
-import ssl
 import sys
 from functools import lru_cache
 
@@ -113,6 +112,8 @@ def _digest(values, files) -> str:
         raise TypeError("the input must be a dict")
     if not isinstance(files, (list, tuple)):
         raise TypeError("files must be a list of paths")
+    import ssl  # pylint: disable=import-outside-toplevel  # on use, as the other filters' helpers
+
     document = {
         "values": values,
         # The templates render the same only with the same engine; the cipher and hash checks

@@ -70,11 +70,13 @@ _value:
 
 import os
 
-from ansible_collections.nbops.jupyter.plugins.module_utils import _lock
 from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
 
 
 def _read(lock_dir: str, key: str) -> tuple[str, str]:
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils import _lock
+
     path = os.path.join(lock_dir, key + ".txt")
     try:
         with open(path, encoding="utf-8") as fh:
@@ -84,6 +86,10 @@ def _read(lock_dir: str, key: str) -> tuple[str, str]:
 
 
 def _plan(lock_dir, venvs, python_version, machine, wheelhouse="", installer="uv", glibc=""):
+    # On use: Ansible imports every filter file of the collection to find any one filter.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils import _lock
+
     env = _lock.environment(str(python_version), str(machine))
     files = sorted(os.listdir(wheelhouse)) if wheelhouse and os.path.isdir(wheelhouse) else []
     plan = {"venvs": {}, "uv_version": "", "wheels": []}

@@ -58,10 +58,13 @@ _value:
 
 
 from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
-from ansible_collections.nbops.jupyter.plugins.module_utils._passwd import hash_password
 
 
 def passwd(password: object, algorithm: object = "argon2", salt: object = None) -> str:
+    # On use: Ansible imports every filter file of the collection to find any one filter.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils._passwd import hash_password
+
     return filter_call("passwd", hash_password, password, algorithm, salt)
 
 

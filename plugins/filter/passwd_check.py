@@ -44,10 +44,13 @@ _value:
 """
 
 from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
-from ansible_collections.nbops.jupyter.plugins.module_utils._passwd import check_password
 
 
 def passwd_check(hashed: object, password: object) -> bool:
+    # On use: Ansible imports every filter file of the collection to find any one filter.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils._passwd import check_password
+
     return filter_call("passwd_check", check_password, hashed, password)
 
 

@@ -38,10 +38,13 @@ _value:
 """
 
 from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
-from ansible_collections.nbops.jupyter.plugins.module_utils._passwd import describe_hash
 
 
 def passwd_info(hashed: object) -> dict:
+    # On use: Ansible imports every filter file of the collection to find any one filter.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils._passwd import describe_hash
+
     return filter_call("passwd_info", describe_hash, hashed)
 
 

@@ -41,12 +41,15 @@ _value:
   elements: string
 """
 
-from ansible_collections.nbops.jupyter.plugins.module_utils._ca import parse_constraints, permitted
-from ansible_collections.nbops.jupyter.plugins.module_utils._san import entries_from_names
 from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
 
 
 def _permitted(names, constraints):
+    # On use: Ansible imports every filter file of the collection to find any one filter.
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils._ca import parse_constraints, permitted
+    from ansible_collections.nbops.jupyter.plugins.module_utils._san import entries_from_names
+
     parsed = parse_constraints(list(constraints))
     return [name for name in names if permitted(entries_from_names([name])[0], parsed)]
 

@@ -46,13 +46,13 @@ _value:
 """
 
 from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
-from ansible_collections.nbops.jupyter.plugins.module_utils._san import (
-    entries_from_names,
-    entries_from_openssl,
-)
 
 
 def subject_alt_names(value: object, source: str = "names") -> list:
+    # On use: Ansible imports every filter file of the collection to find any one filter.
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils._san import entries_from_names, entries_from_openssl
+
     if source == "openssl":
         return filter_call("subject_alt_names", entries_from_openssl, value)
     if source == "names":

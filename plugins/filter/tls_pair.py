@@ -121,10 +121,13 @@ _value:
 """
 
 from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
-from ansible_collections.nbops.jupyter.plugins.module_utils._x509 import check_pair
 
 
 def tls_pair(cert: object, key: object = "", names: object = None, renew_days: object = 0) -> dict:
+    # On use: Ansible imports every filter file of the collection to find any one filter.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils._x509 import check_pair
+
     return filter_call("tls_pair", check_pair, cert, key, names, renew_days)
 
 

@@ -35,11 +35,14 @@ _value:
   elements: string
 """
 
-from ansible_collections.nbops.jupyter.plugins.module_utils._ciphers import unknown_ciphers as _unknown
 from ansible_collections.nbops.jupyter.plugins.plugin_utils._filter_errors import filter_call
 
 
 def unknown_ciphers(names: object) -> list:
+    # On use: Ansible imports every filter file of the collection to find any one filter.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.nbops.jupyter.plugins.module_utils._ciphers import unknown_ciphers as _unknown
+
     return filter_call("unknown_ciphers", _unknown, names)
 
 

@@ -146,18 +146,21 @@ def stray_config(directories: list[str], venv: str) -> dict:
     etc/jupyter that no installed distribution's RECORD lists (an extension's own .d files are)."""
     from ._venv import site_packages
 
+    venv_config = os.path.join(venv, "etc", "jupyter")
+    found = _files(venv_config)
     owned = set()
-    for site in site_packages(venv):
+    for site in site_packages(venv) if found else []:
         for record in glob.glob(os.path.join(site, "*.dist-info", "RECORD")):
             try:
                 with open(record, encoding="utf-8") as fh:
-                    owned.update(os.path.normpath(os.path.join(site, line.rsplit(",", 2)[0])) for line in fh if line.strip())
+                    # Only the lines that can name a file there (the RECORDs list thousands of files).
+                    owned.update(os.path.normpath(os.path.join(site, line.rsplit(",", 2)[0]))
+                                 for line in fh if "etc/jupyter/" in line)
             except OSError:
                 continue
-    venv_config = os.path.join(venv, "etc", "jupyter")
     return {
         "not_read": [path for directory in directories for path in _files(directory)],
-        "read": [path for path in _files(venv_config) if path not in owned],
+        "read": [path for path in found if path not in owned],
     }
 
 

@@ -358,3 +358,27 @@ def test_a_fail2ban_socket_others_could_have_made_is_not_asked(tmp_path, monkeyp
     finally:
         server.close()
     assert _host.fail2ban_jails(str(directory / "missing.sock")) is None
+
+
+def test_stray_config_in_the_venv_is_what_no_distribution_installed(tmp_path):
+    """Files in the venv's etc/jupyter are read by the server: an extension's own (its RECORD lists them) are
+    not stray, any other is; files in the other config directories are listed as not read."""
+    venv = tmp_path / "venv"
+    site = venv / "lib" / "python3.11" / "site-packages"
+    info = site / "nbext-1.0.dist-info"
+    info.mkdir(parents=True)
+    config = venv / "etc" / "jupyter" / "jupyter_server_config.d"
+    config.mkdir(parents=True)
+    (config / "nbext.json").write_text("{}")
+    (config / "zz-weak.json").write_text("{}")
+    (info / "RECORD").write_text("nbext/__init__.py,sha256=x,1\n"
+                                 "../../../etc/jupyter/jupyter_server_config.d/nbext.json,sha256=y,2\n"
+                                 "nbext-1.0.dist-info/RECORD,,\n")
+    other = tmp_path / "etc-jupyter"
+    other.mkdir()
+    (other / "jupyter_server_config.json").write_text("{}")
+    assert _host.stray_config([str(other), str(tmp_path / "absent")], str(venv)) == {
+        "not_read": [str(other / "jupyter_server_config.json")], "read": [str(config / "zz-weak.json")]}
+    for path in config.iterdir():
+        path.unlink()
+    assert _host.stray_config([], str(venv)) == {"not_read": [], "read": []}
