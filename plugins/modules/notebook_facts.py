@@ -18,7 +18,8 @@ description:
   - For a play without facts. M(ansible.builtin.setup) carries all of Ansible's fact collectors to the
     host on every run, even with O(ansible.builtin.setup#module:gather_subset) and
     O(ansible.builtin.setup#module:filter) set; this module is a few lines, and a first call to a host
-    is on the critical path of every run.
+    is on the critical path of every run. The role itself takes the same facts from its first call,
+    P(nbops.jupyter.notebook_host_info#module) with O(nbops.jupyter.notebook_host_info#module:facts).
   - The interface addresses are not among them (M(ansible.builtin.setup) reads them with C(ip)); the role
     asks C(setup) for those when it needs them.
 options: {}

@@ -109,6 +109,12 @@ def fleet(count: int, setting: str = "ssh-recommended", extra: dict | None = Non
         destroy(names)
 
 
+def task_count(run) -> int:
+    """The tasks a run went through: a meta task (end_role) starts once per host in the callback's rows."""
+    names = [r["task"] for r in run.tasks]
+    return sum(1 for i, name in enumerate(names) if i == 0 or names[i - 1] != name)
+
+
 def where_cpu_went(run, count=12):
     rows = sorted(run.tasks, key=lambda r: r["host_cpu"] + r["controller_cpu"], reverse=True)
     return [{"task": r["task"], "host_cpu": r["host_cpu"], "controller_cpu": r["controller_cpu"], "wall": r["wall"]}
@@ -161,11 +167,11 @@ def e32(figures):
         figures[f"e32_{strategy}_controller_cpu_per_host_s"] = run.controller_cpu / 32
         figures[f"e32_{strategy}_host_cpu_per_host_s"] = run.host_cpu / 32
         figures[f"e32_{strategy}_machine_busy"] = run.machine_busy
-        figures[f"e32_{strategy}_tasks"] = len(run.tasks)
+        figures[f"e32_{strategy}_tasks"] = task_count(run)
         print(f"e32 re-run ({strategy}): {run.wall:.1f} s, changed={run.changed}, {run.wall / 32:.2f} s per host "
               f"(<= {TARGETS['e32_wall_per_host_s']}), {run.controller_cpu / 32:.2f} controller cpu-s per host "
               f"(<= {TARGETS['e32_controller_cpu_per_host_s']}), {run.host_cpu / 32:.2f} host cpu-s per host, "
-              f"{len(run.tasks)} tasks, machine {run.machine_busy:.0%} busy", flush=True)
+              f"{task_count(run)} tasks, machine {run.machine_busy:.0%} busy", flush=True)
     figures["e32_where_cpu_went"] = [
         {"task": r["task"], "controller_cpu_per_host": round(r["controller_cpu"] / 32, 4), "host_cpu_per_host": round(r["host_cpu"] / 32, 4),
          "wall": r["wall"]} for r in runs["rerun_linear"].tasks]
@@ -231,7 +237,7 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
             for key, value in measured.items():
                 floor_samples.setdefault(key, []).append(value)
             if measured:
-                figures["b_tasks"], figures["c_tasks"] = len(first.tasks), len(again["ssh-recommended"].tasks)
+                figures["b_tasks"], figures["c_tasks"] = task_count(first), task_count(again["ssh-recommended"])
             record(f"b_{setting}_s", first.wall)
             record(f"b_{setting}_cpu_s", first.cpu)
             record(f"b_{setting}_host_cpu_s", first.host_cpu)
@@ -361,9 +367,10 @@ def floors(f):
     if not m:
         return
     tasks = f["c_tasks"]
-    model_c = m["startup_s"] + m["connection_s"] + m["facts_s"] + m["remote_call_s"] + (tasks - 2) * m["skipped_task_s"]
+    # A converged host's run makes one call to the host, the run's first (the host reader, with the facts).
+    model_c = m["startup_s"] + m["connection_s"] + m["remote_call_s"] + (tasks - 1) * m["skipped_task_s"]
     least_c = m["startup_s"] + m["connection_s"] + m["remote_call_s"]
-    per_host = (tasks - 2) * m["skipped_task_controller_cpu_s"] + 2 * m["remote_call_controller_cpu_s"]
+    per_host = (tasks - 1) * m["skipped_task_controller_cpu_s"] + m["remote_call_controller_cpu_s"]
     f["floors"].update(c_model_s=model_c, c_least_s=least_c, rerun_controller_cpu_per_host_model_s=per_host)
     print(f"\nfloors, each measured alone on a converged host over SSH (recommended settings); medians of "
           f"{len(f['floor_samples']['startup_s'])} rounds, the install and server start in the last:")
@@ -377,30 +384,30 @@ def floors(f):
     print(f"  install of notebook with uv, without / with bytecode {m['install_no_bytecode_cpu_s']:.1f} / "
           f"{m['install_with_bytecode_cpu_s']:.1f} host cpu-s")
     print(f"  server start until it answers                      {m['server_start_s']:5.2f} s  {m['server_start_cpu_s']:.2f} host cpu-s")
-    print(f"  c as start + connection + facts + host reader + {tasks - 2} tasks at the skipped cost: {model_c:.1f} s "
+    print(f"  c as start + connection + one call + {tasks - 1} tasks at the skipped cost: {model_c:.1f} s "
           f"(measured {f['c_ssh-recommended_s']:.1f} s); "
           f"with nothing but start and one call: {least_c:.1f} s")
     print(f"  a re-run's controller CPU per host from {tasks} tasks: {per_host:.2f} cpu-s")
     least = f.get("c_least_tasks")
     if least:
-        # In the run the facts call opened the connection; alone, the reader would.
-        least_design = m["startup_s"] + m["connection_s"] + least["wall_s"]
+        # The host reader's call is the run's first: its wall holds the connection.
+        least_design = m["startup_s"] + least["wall_s"]
         # A fleet on this machine's cores: each host's CPU of those two steps, shared by the cores.
         least_fleet = (least["controller_cpu_s"] + least["host_cpu_s"]) / f["cores"]
         f["floors"].update(c_least_design_s=least_design, rerun_controller_cpu_per_host_least_design_s=least["controller_cpu_s"],
                            rerun_wall_per_host_least_design_s=least_fleet)
         print(f"  a converged run that only checks its input, reads the host once and checks the password (this run's "
-              f"three steps, the first call's connection, no facts, no other task): {least_design:.2f} s "
+              f"three steps, the first of them opening the connection, no other task): {least_design:.2f} s "
               f"(c <= {f['targets']['c_ssh_recommended_s']} s); per host of a fleet "
               f"{least['controller_cpu_s']:.2f} controller cpu-s (e32 <= {f['targets']['e32_controller_cpu_per_host_s']}) and "
               f"{least_fleet:.2f} s of wall on {f['cores']} cores (e32 <= {f['targets']['e32_wall_per_host_s']} s)")
         if "a_by_hand_s" in f:
-            # A first converge cannot be shorter than its steps in a row: these, the facts, the
-            # install alone and the server's start (the password check, beside the install there,
-            # is counted too: about 0.2 s).
-            b_floor = least_design + m["facts_s"] + m["install_with_bytecode_s"] + m["server_start_s"]
+            # A first converge cannot be shorter than its steps in a row: these (its first call
+            # gathers the facts), the host reader's own call, the install alone and the server's
+            # start (the password check, beside the install there, is counted too: about 0.2 s).
+            b_floor = least_design + m["remote_call_s"] + m["install_with_bytecode_s"] + m["server_start_s"]
             f["floors"].update(b_least_design_s=b_floor, b_least_design_over_a=b_floor / f["a_by_hand_s"])
-            print(f"  a first converge's steps in a row alone (those, the facts, the install with bytecode alone "
+            print(f"  a first converge's steps in a row alone (those, the host reader's call, the install with bytecode alone "
                   f"{m['install_with_bytecode_s']:.1f} s, the server's start): {b_floor:.1f} s = "
                   f"{b_floor / f['a_by_hand_s']:.2f} of by hand's {f['a_by_hand_s']:.1f} s (b/a <= {f['targets']['b_over_a']})")
     calls = f["b_host_calls"]

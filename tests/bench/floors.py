@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The floors under the bench's figures, each measured on its own on a host the role converged,
+"""The floors under the bench's figures, each measured on its own on hosts the role converged,
 over SSH with the recommended settings: what Ansible costs to start, what one skipped task costs
 with the role's defaults in scope, what one remote call, the first one's connection and the role's
-facts cost; and, without
-Ansible, what the install costs with and without bytecode and what the server's start costs."""
+facts cost; the same per host of the 32-host fleet (its first call, and a task that reaches no
+host, at 32 forks); and, without Ansible, what the install costs with and without bytecode and what
+the server's start costs."""
 
 from __future__ import annotations
 

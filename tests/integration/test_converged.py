@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The converged-host shortcut (tasks/converged.yml, tasks/stamp.yml), in every scenario.
+"""The converged-host shortcut (tasks/preflight.yml, tasks/converged.yml, tasks/stamp.yml), in every scenario.
 
-A host found as the last run seen to change nothing left it ends the role after the host reader.
+A host found as the last run seen to change nothing left it ends the role after the run's first call.
 The shortcut is only right if every step it skips would have found nothing to do: each scenario,
 on each platform, runs the whole role past it (notebook_converged_shortcut false) and must see no
 change, and a run with it must end at the stamp. The default scenario also changes the host behind
@@ -19,6 +19,7 @@ from hostcheck import sh
 # Task headers (printed for skipped tasks too): the shortcut's end, which every run passes, and steps
 # only a whole run reaches - the last of them is the stamp's.
 END = "TASK [nbops.jupyter.notebook : End here, the host being converged]"
+FIRST_CALL = "TASK [nbops.jupyter.notebook : Gather the facts the role needs, and read the host as the last run seen to change nothing did]"
 WHOLE = ("TASK [nbops.jupyter.notebook : Write the server config", "TASK [nbops.jupyter.notebook : Mark the host converged]")
 
 
@@ -63,6 +64,8 @@ def test_a_converged_host_ends_after_the_host_reader(host):
     assert run.rc == 0 and run.changed == 0, run.output[-4000:]
     assert END in run.output, run.output[-4000:]
     assert not any(header in run.output for header in WHOLE), run.output[-4000:]
+    # One call to the host: the run's first read it as the stamp's run did; the reader of a whole run never came.
+    assert FIRST_CALL in run.output and "TASK [nbops.jupyter.notebook : Read the host's state]" not in run.output, run.output[-4000:]
     # The input checks passed with these inputs in the run that left the stamp.
     assert "TASK [nbops.jupyter.notebook : Check numbers and names]" not in run.output, run.output[-4000:]
     # Check mode ends there too, and predicts nothing.
