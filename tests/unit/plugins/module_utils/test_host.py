@@ -280,7 +280,7 @@ class _Fail2banStandIn:
 
     def _serve(self, answer):
         try:
-            conn, _ = self.server.accept()
+            conn = self.server.accept()[0]
         except OSError:  # closed unasked
             return
         with conn:
