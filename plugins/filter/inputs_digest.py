@@ -28,6 +28,14 @@ options:
     type: list
     elements: path
     default: []
+  read:
+    description:
+      - Controller directories whose files count with their contents, not only their names, sizes and
+        modification times (small files whose contents decide, such as locks); empty entries are left out.
+    type: list
+    elements: path
+    default: []
+    version_added: 0.4.0
 """
 
 EXAMPLES = r"""
@@ -86,32 +94,36 @@ def _collection_digest() -> str:
     return digest.hexdigest()
 
 
-def _path_digest(path: str) -> str:
+def _path_digest(path: str, contents: bool = False) -> str:
     try:
-        return _readable_path_digest(path)
+        return _readable_path_digest(path, contents)
     except OSError as exc:
         # The checks after this one name the variable and say what is wrong with the file.
         return f"unreadable {exc.errno}"
 
 
-def _readable_path_digest(path: str) -> str:
+def _readable_path_digest(path: str, contents: bool) -> str:
     if os.path.isdir(path):
         entries = []
         for name in _walk(path):
             st = os.stat(name)
-            entries.append([os.path.relpath(name, path), st.st_size, st.st_mtime_ns])
+            entries.append([os.path.relpath(name, path), st.st_size, st.st_mtime_ns] + ([_file_sha256(name)] if contents else []))
         return "dir " + hashlib.sha256(json.dumps(entries).encode()).hexdigest()
     if os.path.isfile(path):
-        with open(path, "rb") as fh:
-            return "file " + hashlib.sha256(fh.read()).hexdigest()
+        return "file " + _file_sha256(path)
     return "missing"
 
 
-def _digest(values, files) -> str:
+def _file_sha256(path: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def _digest(values, files, read=()) -> str:
     if not isinstance(values, dict):
         raise TypeError("the input must be a dict")
-    if not isinstance(files, (list, tuple)):
-        raise TypeError("files must be a list of paths")
+    if not isinstance(files, (list, tuple)) or not isinstance(read, (list, tuple)):
+        raise TypeError("files and read must be lists of paths")
     import ssl  # pylint: disable=import-outside-toplevel  # on use, as the other filters' helpers
 
     document = {
@@ -120,6 +132,7 @@ def _digest(values, files) -> str:
         # depend on the controller's OpenSSL and passlib.
         "controller": [sys.version, jinja2.__version__, ssl.OPENSSL_VERSION, _passlib_version()],
         "files": {str(path): _path_digest(os.path.expanduser(str(path))) for path in files if path},
+        "read": {str(path): _path_digest(os.path.expanduser(str(path)), contents=True) for path in read if path},
         "collection": _collection_digest(),
     }
     # sort_keys: dict order never counts; other types than JSON's by their type and text.
@@ -130,8 +143,8 @@ def _typed(value) -> list:
     return [type(value).__name__, str(value)]
 
 
-def inputs_digest(values: object, files: object = ()) -> str:
-    return filter_call("inputs_digest", _digest, values, files)
+def inputs_digest(values: object, files: object = (), read: object = ()) -> str:
+    return filter_call("inputs_digest", _digest, values, files, read)
 
 
 class FilterModule:

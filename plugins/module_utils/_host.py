@@ -12,10 +12,10 @@ from __future__ import annotations
 import glob
 import grp
 import hashlib
-import io
 import json
 import os
 import pickle
+import pickletools
 import pwd
 import re
 import socket
@@ -24,11 +24,11 @@ import struct
 import subprocess
 import time
 
-from ._safepath import parse_mode
+from ._safepath import UnsafePath, Walker, parse_mode
 
 
-def _run(argv: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, check=False)
+def _run(argv: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=timeout)
 
 
 def packages(names: list[str]) -> list[str]:
@@ -134,9 +134,19 @@ def deployed_hashes(path: str) -> list[str]:
 
 
 def _files(directory: str) -> list[str]:
+    """The files under a directory, reached and walked without following a link another user could have
+    planted: the service account owns its home, and a link it put at ~/.jupyter (or on the way there)
+    would have root walk, and name in a warning, whatever it points at. Such a directory counts as empty."""
+    try:
+        fd = Walker().open_dir(directory)
+    except (OSError, UnsafePath):
+        return []
     found = []
-    for root, _dirs, names in os.walk(directory):
-        found.extend(os.path.join(root, name) for name in names)
+    try:
+        for root, _dirs, names, _fd in os.fwalk(".", dir_fd=fd):
+            found.extend(os.path.normpath(os.path.join(directory, root, name)) for name in names)
+    finally:
+        os.close(fd)
     return sorted(found)
 
 
@@ -178,8 +188,8 @@ def fail2ban_jails(socket_path: str = FAIL2BAN_SOCKET) -> list[str] | None:
     status = _fail2ban_status(socket_path)
     if status is None:
         try:
-            proc = _run(["fail2ban-client", "status"])
-        except OSError:
+            proc = _run(["fail2ban-client", "status"], timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
             return None
         match = re.search(r"Jail list:(.*)", proc.stdout)
         if proc.returncode != 0 or not match:
@@ -188,11 +198,25 @@ def fail2ban_jails(socket_path: str = FAIL2BAN_SOCKET) -> list[str] | None:
     return [jail.strip() for jail in status.split(",") if jail.strip()]
 
 
-class _PlainData(pickle.Unpickler):
-    """An answer of tuples, lists, strings and numbers: a pickle that names any class or function is refused."""
+# The opcodes of plain data (strings, numbers, tuples, lists, dicts, sets and the memo): nothing that
+# names or calls code (GLOBAL, REDUCE, BUILD, OBJ, INST, NEWOBJ, the copyreg registry's EXT codes,
+# persistent ids), which an Unpickler's find_class alone does not all catch.
+_PLAIN_OPCODES = frozenset((
+    "PROTO", "FRAME", "STOP", "MARK", "POP", "POP_MARK", "DUP", "MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET",
+    "LONG_BINGET", "NONE", "NEWTRUE", "NEWFALSE", "INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT",
+    "BINFLOAT", "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8",
+    "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "EMPTY_TUPLE", "TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "EMPTY_LIST", "LIST",
+    "APPEND", "APPENDS", "EMPTY_DICT", "DICT", "SETITEM", "SETITEMS", "EMPTY_SET", "ADDITEMS", "FROZENSET",
+))
 
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+def plain_data(payload: bytes):
+    """A pickle of plain data, loaded; ValueError for any other (checked opcode by opcode before loading,
+    which also refuses a length the payload doesn't hold before anything is allocated for it)."""
+    for opcode, _arg, _pos in pickletools.genops(payload):
+        if opcode.name not in _PLAIN_OPCODES:
+            raise ValueError(f"{opcode.name} is not plain data")
+    return pickle.loads(payload)
 
 
 def _fail2ban_status(path: str) -> str | None:
@@ -219,9 +243,9 @@ def _fail2ban_status(path: str) -> str | None:
                     return None
                 data += chunk
             sock.sendall(_F2B_CLOSE + _F2B_END)
-        code, pairs = _PlainData(io.BytesIO(data[: -len(_F2B_END)])).load()
+        code, pairs = plain_data(data[: -len(_F2B_END)])
         listed = dict(pairs)["Jail list"] if code == 0 else None
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, AttributeError, MemoryError):
         return None
     return listed if isinstance(listed, str) else None
 

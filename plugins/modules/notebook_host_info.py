@@ -18,9 +18,9 @@ description:
     password hash already deployed, leftover config, and the service, including a restart an
     earlier run left pending.
   - With O(facts), also the few facts the role reads (as P(nbops.jupyter.notebook_facts#module) gives them).
-  - With O(stamp.recorded), the host is read with the options the converged-host stamp recorded, where it holds
-    these inputs and facts - before the controller has worked out any option itself; on a converged host this is
-    the one call the role makes.
+  - With O(stamp.recorded), the host is read with the options the converged-host stamp recorded, where it recorded
+    the host's facts - before the controller has worked out any option, or its inputs' digest, itself; on a converged
+    host this is the one call the role makes.
   - The answer carries the deployed password hash; use C(no_log) on the task.
 options:
   packages:
@@ -300,13 +300,20 @@ options:
       inputs:
         description:
           - The digest of what decides the role on the controller (P(nbops.jupyter.inputs_digest#filter)), without
-            the facts listed at O(facts), which this module works out and records itself.
+            the facts listed at O(facts), which this module works out and records itself. Required with the reading
+            options; not used with O(stamp.recorded).
         type: str
-        required: true
+        default: ""
+      facts:
+        description:
+          - With O(stamp.write), the facts the controller worked the reading options out from; the record is not
+            written where the host's facts are others by then.
+        type: dict
       recorded:
         description:
-          - Read the host with the options the stamp recorded, where it holds O(stamp.inputs) and the host's facts
-            are those it recorded (C(stamp.inputs_match)); otherwise read nothing. The options are then left out.
+          - Read the host with the options the stamp recorded, where the host's facts are those it recorded
+            (C(stamp.facts_match)); otherwise read nothing. The reading options are then left out. The answer's
+            C(stamp.inputs) is the inputs' digest the stamp recorded, for the controller to compare with its own.
             A record whose options this module would refuse is none.
         type: bool
         default: false
@@ -341,7 +348,7 @@ EXAMPLES = r"""
 - name: Gather the facts, and read the host as the last run seen to change nothing did
   nbops.jupyter.notebook_host_info:
     facts: true
-    stamp: {path: /run/nbops-jupyter/converged-jupyter-notebook, inputs: "{{ inputs }}", recorded: true}
+    stamp: {path: /run/nbops-jupyter/converged-jupyter-notebook, recorded: true}
   register: start
   no_log: true
 
@@ -463,7 +470,8 @@ stamp:
   description:
     - C(digest), of O(stamp.inputs), the host's facts, the reading options and this answer (empty when nothing
       was read); C(matches), whether the stamp file held it; C(written), whether this call wrote it; with
-      O(stamp.recorded), C(inputs_match), whether the stamp holds these inputs and facts (and so the host was read).
+      O(stamp.recorded), C(facts_match), whether the stamp recorded the host's facts (and so the host was read), and
+      C(inputs), the inputs' digest it recorded (empty when there is no stamp only root could have left).
   returned: when O(stamp) is given
   type: dict
   version_added: 0.4.0
@@ -637,16 +645,18 @@ def recorded_options(record: dict) -> dict | None:
     return result.validated_parameters
 
 
-def from_the_stamp(stamp: dict, facts: dict) -> tuple[dict, dict]:
-    """With O(stamp.recorded): the host read with the options the stamp recorded, when it holds these inputs
-    and facts (else nothing read), and the stamp part of the answer."""
-    record = _stamp.read(stamp["path"])
-    options = recorded_options(record) if record.get("inputs") == stamp["inputs"] and record.get("facts") == facts else None
+def from_the_stamp(path: str, facts: dict) -> tuple[dict, dict]:
+    """With O(stamp.recorded): the host read with the options the stamp recorded, when it recorded these facts
+    (else nothing read), and the stamp part of the answer, with the inputs' digest it recorded for the
+    controller to compare with its own."""
+    record = _stamp.read(path)
+    options = recorded_options(record) if record.get("facts") == facts else None
     if options is None:
-        return {}, {"digest": "", "inputs_match": False, "matches": False, "written": False}
+        return {}, {"inputs": record.get("inputs", ""), "facts_match": False, "digest": "", "matches": False, "written": False}
     answer = read(options)
-    digest = stamp_digest(stamp["inputs"], facts, options, answer)
-    return answer, {"digest": digest, "inputs_match": True, "matches": digest == record["digest"], "written": False}
+    digest = stamp_digest(record["inputs"], facts, options, answer)
+    return answer, {"inputs": record["inputs"], "facts_match": True, "digest": digest, "matches": digest == record["digest"],
+                    "written": False}
 
 
 def main():
@@ -656,7 +666,8 @@ def main():
             "facts": {"type": "bool", "default": False},
             "stamp": {"type": "dict", "options": {
                 "path": {"type": "path", "required": True},
-                "inputs": {"type": "str", "required": True},
+                "inputs": {"type": "str", "default": ""},
+                "facts": {"type": "dict"},
                 "recorded": {"type": "bool", "default": False},
                 "write": {"type": "bool", "default": False},
                 "expect": {"type": "str", "default": ""},
@@ -673,22 +684,19 @@ def main():
                              "service and the other reading options, and stamp.write")
     if not recorded and given and len(given) != len(REQUIRED) or (stamp and not recorded and not given):
         module.fail_json(msg="venv, account and service are required to read the host (or stamp.recorded)")
+    if stamp and not recorded and not stamp["inputs"]:
+        module.fail_json(msg="stamp.inputs is required to read the host with the options given")
     # The stamp records the facts: equal inputs on the controller mean equal options only for equal facts.
     facts = _facts.gather() if p["facts"] or stamp else None
     result = {"ansible_facts": facts} if p["facts"] else {}
     try:
         if recorded:
-            answer, result["stamp"] = from_the_stamp(stamp, facts)
+            answer, result["stamp"] = from_the_stamp(stamp["path"], facts)
         elif given:
             options = {name: p[name] for name in READING}
             answer = read(options)
             if stamp:
-                digest = stamp_digest(stamp["inputs"], facts, options, answer)
-                written = stamp["write"] and not module.check_mode and digest == stamp["expect"]
-                if written:
-                    _stamp.write(stamp["path"], {"inputs": stamp["inputs"], "facts": facts, "options": options, "digest": digest})
-                matches = written or _stamp.read(stamp["path"]).get("digest") == digest
-                result["stamp"] = {"digest": digest, "matches": matches, "written": written}
+                result["stamp"] = mark(module, stamp, facts, options, answer)
         else:
             answer = {}
     except (ValueError, OSError, _safepath.UnsafePath) as exc:
@@ -705,6 +713,21 @@ def main():
         module.warn("Jupyter config outside the role's directory, which this server does not read (other Jupyter "
                     "installs may): " + ", ".join(answer["stray_config"]["not_read"]))
     module.exit_json(changed=False, **result)
+
+
+def mark(module: AnsibleModule, stamp: dict, facts: dict, options: dict, answer: dict) -> dict:
+    """The stamp part of a reading with the options given; with O(stamp.write), the record written when the
+    host is as the run's start found it and its facts are those the options were worked out from."""
+    digest = stamp_digest(stamp["inputs"], facts, options, answer)
+    written = (stamp["write"] and not module.check_mode and digest == stamp["expect"]
+               and (stamp["facts"] is None or stamp["facts"] == facts))
+    if written and not _stamp.write(stamp["path"], {"inputs": stamp["inputs"], "facts": facts, "options": options,
+                                                      "digest": digest}):
+        module.warn(f"The converged-host stamp's record is over {_stamp.MAX} bytes: not written, so every run of this "
+                    "server is a whole one.")
+        written = False
+    matches = written or _stamp.read(stamp["path"]).get("digest") == digest
+    return {"digest": digest, "matches": matches, "written": written}
 
 
 if __name__ == "__main__":

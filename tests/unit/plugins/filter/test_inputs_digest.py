@@ -43,6 +43,22 @@ def test_a_directorys_listing_counts(tmp_path):
     assert len({before, added, touched}) == 3
 
 
+def test_a_read_directorys_contents_count(tmp_path):
+    """A lock edited in place, its size and time kept (cp -p), counts where the directory is read; the
+    listing alone (a wheelhouse, whose wheels are checked against the locks' hashes) does not see it."""
+    locks = tmp_path / "locks"
+    locks.mkdir()
+    lock = locks / "server.txt"
+    lock.write_text("notebook==7.2.0\n")
+    stamp = os.stat(lock)
+    listed, read = inputs_digest({}, files=[str(locks)]), inputs_digest({}, read=[str(locks)])
+    lock.write_text("notebook==7.2.1\n")
+    os.utime(lock, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert inputs_digest({}, files=[str(locks)]) == listed
+    assert inputs_digest({}, read=[str(locks)]) != read
+    assert inputs_digest({}, read=["", str(locks)]) == inputs_digest({}, read=[str(locks)])
+
+
 def test_the_collections_own_files_count(monkeypatch, tmp_path):
     values = {"a": 1}
     ours = inputs_digest(values)
@@ -56,10 +72,10 @@ def test_the_collections_own_files_count(monkeypatch, tmp_path):
         module._collection_digest.cache_clear()  # pylint: disable=protected-access
 
 
-@pytest.mark.parametrize("values, files", [(["a"], []), ({}, "path")])
-def test_bad_input_is_an_error(values, files):
+@pytest.mark.parametrize("values, files, read", [(["a"], [], []), ({}, "path", []), ({}, [], "path")])
+def test_bad_input_is_an_error(values, files, read):
     with pytest.raises(AnsibleFilterError, match="nbops.jupyter.inputs_digest"):
-        inputs_digest(values, files)
+        inputs_digest(values, files, read)
 
 
 def test_an_unreadable_path_is_a_value_not_an_error(tmp_path):

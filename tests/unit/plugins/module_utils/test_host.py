@@ -382,3 +382,38 @@ def test_stray_config_in_the_venv_is_what_no_distribution_installed(tmp_path):
     for path in config.iterdir():
         path.unlink()
     assert _host.stray_config([], str(venv)) == {"not_read": [], "read": []}
+
+
+@as_root
+def test_stray_config_never_walks_a_link_the_service_account_planted(tmp_path):
+    """~/.jupyter made a link to another tree by the account that owns the home: not walked, nothing named."""
+    home = tmp_path / "home"
+    home.mkdir()
+    secret = tmp_path / "root-only"
+    (secret / "sub").mkdir(parents=True)
+    (secret / "sub" / "id_ed25519").write_text("x")
+    (home / ".jupyter").symlink_to(secret)
+    os.lchown(home / ".jupyter", NOBODY, NOBODY)
+    os.chown(home, NOBODY, NOBODY)
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    assert _host.stray_config([str(home / ".jupyter")], str(venv))["not_read"] == []
+    # A real directory there is walked; a link to a directory inside it is not followed.
+    (home / ".jupyter").unlink()
+    (home / ".jupyter" / "nbconfig").mkdir(parents=True)
+    (home / ".jupyter" / "jupyter_server_config.json").write_text("{}")
+    (home / ".jupyter" / "nbconfig" / "elsewhere").symlink_to(secret)
+    assert _host.stray_config([str(home / ".jupyter")], str(venv))["not_read"] == [
+        str(home / ".jupyter" / "jupyter_server_config.json")]
+
+
+def test_plain_data_refuses_pickles_that_name_code():
+    """Only the opcodes of plain data: a registered copyreg extension (EXT1), a global or a truncated
+    length are refused before anything is loaded."""
+    assert _host.plain_data(pickle.dumps((0, [("Jail list", "a, b")]), protocol=4)) == (0, [("Jail list", "a, b")])
+    assert _host.plain_data(pickle.dumps({"s": {1, 2}, "f": frozenset([3]), "b": b"x", "n": None, "x": 1.5})) == {
+        "s": {1, 2}, "f": frozenset([3]), "b": b"x", "n": None, "x": 1.5}
+    for payload in (pickle.dumps(os.getcwd, protocol=2), b"\x80\x04\x82\xf0\x8c\x02id\x85R.",
+                    b"\x80\x04\x8e" + (1 << 45).to_bytes(8, "little") + b"x."):
+        with pytest.raises(ValueError):
+            _host.plain_data(payload)

@@ -246,32 +246,30 @@ def test_a_stamp_anybody_but_root_could_have_left_is_not_trusted(host):
     assert failed.get("failed") and "must be owned by root with mode 0700" in failed["msg"]
 
 
-def _recorded(stamp, inputs="inputs-1", **more):
-    return run_module(notebook_host_info, {"facts": True, "stamp": {"path": str(stamp), "inputs": inputs, "recorded": True}, **more})
+def _recorded(stamp, **more):
+    return run_module(notebook_host_info, {"facts": True, "stamp": {"path": str(stamp), "recorded": True}, **more})
 
 
 def test_recorded_reads_the_host_as_the_stamps_run_did(host):
-    """The run's first call: the facts, and where the stamp holds these inputs and facts, the host read with
-    the options it recorded - the answer a whole reading with them gives, and whether it is the stamp's."""
+    """The run's first call: the facts, and where the stamp recorded these facts, the host read with the
+    options it recorded - the answer a whole reading with them gives, whether it is the stamp's, and the
+    inputs' digest the stamp recorded (the controller compares it with its own once it has the facts)."""
     stamp = host / "run" / "nbops" / "converged-nb"
     first = _recorded(stamp)
     # No stamp (a first converge): the facts only, nothing read.
     assert first["ansible_facts"] == _facts.gather() and not first["changed"]
-    assert first["stamp"] == {"digest": "", "inputs_match": False, "matches": False, "written": False}
+    assert first["stamp"] == {"inputs": "", "facts_match": False, "digest": "", "matches": False, "written": False}
     assert "venv" not in first and "hashes" not in first
     _stamped(host, stamp, write=True)
     whole = run_module(notebook_host_info, request(host))
     converged = _recorded(stamp)
-    assert converged["stamp"]["inputs_match"] and converged["stamp"]["matches"]
+    assert converged["stamp"]["facts_match"] and converged["stamp"]["matches"] and converged["stamp"]["inputs"] == "inputs-1"
     assert {key: converged[key] for key in whole if key not in ("changed", "invocation")} == {
         key: value for key, value in whole.items() if key not in ("changed", "invocation")}
-    # Other inputs: the options the stamp recorded may not be this run's, so nothing is read.
-    other = _recorded(stamp, inputs="inputs-2")
-    assert not other["stamp"]["inputs_match"] and not other["stamp"]["matches"] and "venv" not in other
     # The host changed behind the role's back: read, and found otherwise.
     os.chmod(host / "etc" / "jupyter_server_config.json", 0o644)
     drifted = _recorded(stamp)
-    assert drifted["stamp"]["inputs_match"] and not drifted["stamp"]["matches"]
+    assert drifted["stamp"]["facts_match"] and not drifted["stamp"]["matches"]
     assert drifted["rendered"][str(host / "etc" / "jupyter_server_config.json")] is None
     assert drifted["stamp"]["digest"] == _stamped(host, stamp)["digest"]
 
@@ -283,20 +281,46 @@ def test_recorded_needs_the_same_facts_and_options_it_can_check(host):
     _stamped(host, stamp, write=True)
     record = json.loads(stamp.read_text())
     _stamp.write(str(stamp), {**record, "facts": {**record["facts"], "fqdn": "renamed.example.org"}})
-    assert not _recorded(stamp)["stamp"]["inputs_match"]
+    renamed = _recorded(stamp)
+    assert not renamed["stamp"]["facts_match"] and not renamed["stamp"]["matches"] and "venv" not in renamed
     _stamp.write(str(stamp), {**record, "options": {**record["options"], "venv": None}})
-    assert not _recorded(stamp)["stamp"]["inputs_match"]
+    assert not _recorded(stamp)["stamp"]["facts_match"]
     _stamp.write(str(stamp), {**record, "options": {**record["options"], "tls": {**record["options"]["tls"], "key_type": "dsa"}}})
-    assert not _recorded(stamp)["stamp"]["inputs_match"]
+    assert not _recorded(stamp)["stamp"]["facts_match"]
     _stamp.write(str(stamp), record)
     assert _recorded(stamp)["stamp"]["matches"]
     # A stamp of the release before records (two lines of digests) is none.
     stamp.write_text("a" * 64 + "\n" + "b" * 64 + "\n")
-    assert not _recorded(stamp)["stamp"]["inputs_match"]
+    assert _recorded(stamp)["stamp"] == {"inputs": "", "facts_match": False, "digest": "", "matches": False, "written": False}
     refused = _recorded(stamp, venv=request(host)["venv"])
     assert refused["failed"] and "stamp.recorded reads the host with the options the stamp recorded" in refused["msg"]
     partial = run_module(notebook_host_info, {"venv": request(host)["venv"]})
     assert partial["failed"] and "venv, account and service are required" in partial["msg"]
+    no_inputs = run_module(notebook_host_info, {**request(host), "stamp": {"path": str(stamp)}})
+    assert no_inputs["failed"] and "stamp.inputs is required" in no_inputs["msg"]
     # Facts alone: nothing read.
     alone = run_module(notebook_host_info, {"facts": True})
     assert set(alone) - {"changed", "invocation"} == {"ansible_facts"}
+
+
+def test_no_stamp_where_the_hosts_facts_are_not_those_the_options_came_from(host):
+    """stamp.facts: the facts the controller worked the options out from; when the host's are others by the
+    end of the run (renamed under it), the record would pair old options with new facts: not written."""
+    stamp = host / "run" / "nbops" / "converged-nb"
+    expect = _stamped(host, stamp)["digest"]
+    options = {"path": str(stamp), "inputs": "inputs-1", "write": True, "expect": expect}
+    other = {**_facts.gather(), "fqdn": "before.example.org"}
+    answer = run_module(notebook_host_info, {**request(host), "stamp": {**options, "facts": other}})
+    assert not answer["stamp"]["written"] and not stamp.exists()
+    answer = run_module(notebook_host_info, {**request(host), "stamp": {**options, "facts": _facts.gather()}})
+    assert answer["stamp"]["written"] and stamp.exists()
+
+
+def test_a_record_over_the_limit_is_not_written(host):
+    """A record past the size a stamp is read up to would never match: it is not written, and the run is told."""
+    stamp = host / "run" / "nbops" / "converged-nb"
+    asked = {**request(host), "packages": ["nbops-package-%06d" % i for i in range(60000)]}
+    expect = _stamped(host, stamp, asked=asked)["digest"]
+    answer = run_module(notebook_host_info, {**asked, "stamp": {"path": str(stamp), "inputs": "inputs-1", "write": True, "expect": expect}})
+    assert not answer["stamp"]["written"] and not stamp.exists()
+    assert "whole one" in json.dumps(answer.get("warnings", [])), answer.get("warnings")
