@@ -368,18 +368,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ansible_facts:
-  description: With O(facts), the facts, named as M(ansible.builtin.setup) names them (without the C(ansible_) prefix).
+  description:
+    - With O(facts), the facts, named as M(ansible.builtin.setup) names them (without the C(ansible_) prefix), as
+      P(nbops.jupyter.notebook_facts#module) returns them (see its sample).
   returned: when O(facts) is true
   type: dict
-  sample:
-    fqdn: nb1.example.org
-    hostname: nb1
-    architecture: x86_64
-    os_family: Debian
-    distribution: Debian
-    distribution_major_version: "12"
-    service_mgr: systemd
-    python: {version: {major: 3, minor: 11, micro: 2, releaselevel: final, serial: 0}}
 packages:
   description: The packages asked about that are installed.
   returned: when the host is read
