@@ -714,8 +714,8 @@ def mark(module: AnsibleModule, stamp: dict, facts: dict, options: dict, answer:
     digest = stamp_digest(stamp["inputs"], facts, options, answer)
     written = (stamp["write"] and not module.check_mode and digest == stamp["expect"]
                and (stamp["facts"] is None or stamp["facts"] == facts))
-    if written and not _stamp.write(stamp["path"], {"inputs": stamp["inputs"], "facts": facts, "options": options,
-                                                      "digest": digest}):
+    record = {"inputs": stamp["inputs"], "facts": facts, "options": options, "digest": digest}
+    if written and not _stamp.write(stamp["path"], record):
         module.warn(f"The converged-host stamp's record is over {_stamp.MAX} bytes: not written, so every run of this "
                     "server is a whole one.")
         written = False
