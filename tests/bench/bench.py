@@ -175,6 +175,7 @@ def e32(figures):
     figures["e32_where_cpu_went"] = [
         {"task": r["task"], "controller_cpu_per_host": round(r["controller_cpu"] / 32, 4), "host_cpu_per_host": round(r["host_cpu"] / 32, 4),
          "wall": r["wall"]} for r in runs["rerun_linear"].tasks]
+    figures["e32_least_tasks"] = least_tasks(runs["rerun_linear"])
     figures["e32_floors"] = runs["floors"]
     e32_floors(figures)
 
@@ -186,10 +187,9 @@ def e32_floors(f):
     this machine's cores, which the hosts share with the controller here."""
     m = f["e32_floors"]
     tasks = f["e32_linear_tasks"]
-    rows = f["e32_where_cpu_went"]
     ctl = m["fleet_first_call_controller_cpu_per_host_s"] + (tasks - 1) * m["fleet_task_controller_cpu_per_host_s"]
     host = f["e32_linear_host_cpu_per_host_s"]
-    least = sum(r["controller_cpu_per_host"] for r in rows if any(part in r["task"] for part in LEAST))
+    least = f["e32_least_tasks"]["controller_cpu_s"] / 32
     m.update(e32_controller_floor_per_host_s=ctl, e32_wall_floor_per_host_s=(ctl + host) / CORES,
              e32_least_design_controller_cpu_per_host_s=least, e32_least_design_wall_per_host_s=(least + host) / CORES)
     print(f"e32 floors on the same 32 hosts: the first call {m['fleet_first_call_controller_cpu_per_host_s']:.3f} controller + "
