@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: notebook_paths
-short_description: Make the Jupyter server's directories and marker files without following links
+short_description: Make the Jupyter server's account, directories and marker files without following links
 version_added: 0.2.0
 author: nbops.jupyter contributors (@nbops)
 description:
@@ -21,7 +21,40 @@ description:
     other directory, where a managed directory belongs, is removed and the directory made again,
     leaving the link's target untouched (reported as a warning). Anything else in the way is an
     error naming the path, and nothing else changes.
+  - With O(account), first makes the server's system group and user (or sets the user's group,
+    home and shell where they differ), in the same call. The role makes the account and its
+    directories on a first converge while the install runs, and each call is on the way to the
+    server's start. A person's account (a uid from C(UID_MIN), or a shell to log in with) is
+    never taken over.
 options:
+  account:
+    description:
+      - The service account to make before the paths, which may be owned by it.
+      - Made with C(groupadd --system) and C(useradd --system --no-create-home) (the home is one
+        of O(paths)); an existing user whose group, home or shell differ is changed with C(usermod).
+    type: dict
+    version_added: 0.9.0
+    suboptions:
+      user:
+        description: User name.
+        type: str
+        required: true
+      group:
+        description: Its primary group, a system group made when missing.
+        type: str
+        required: true
+      home:
+        description: Its home directory.
+        type: path
+        required: true
+      shell:
+        description: Its shell.
+        type: path
+        default: /usr/sbin/nologin
+      comment:
+        description: Its GECOS comment, set when the user is made or changed.
+        type: str
+        default: Jupyter Notebook server
   paths:
     description: The paths to make, each with C(path), C(owner), C(group), C(mode) (octal string) and C(state).
     type: list
@@ -64,8 +97,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Make the server's directories
+- name: Make the service account and the server's directories
   nbops.jupyter.notebook_paths:
+    account: {user: jupyter, group: jupyter, home: /var/lib/jupyter-notebook}
     paths:
       - {path: /etc/jupyter-notebook, owner: root, group: jupyter, mode: "0750"}
       - {path: /etc/jupyter-notebook/migrated, owner: root, group: jupyter, mode: "0640", state: file}
@@ -78,17 +112,70 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: [create /var/lib/jupyter-notebook/notebooks]
+  sample: [create group jupyter, create user jupyter, create /var/lib/jupyter-notebook/notebooks]
 """
+
+import grp
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nbops.jupyter.plugins.module_utils import _safepath
+from ansible_collections.nbops.jupyter.plugins.module_utils import _host, _safepath
+
+
+def ensure_account(module, account: dict) -> list[str]:
+    """Make the group and the user as the role makes them; the actions taken (or due, in check mode)."""
+    user, group, home, shell = account["user"], account["group"], account["home"], account["shell"]
+    actions = []
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        gid = None
+        actions.append(f"create group {group}")
+        _change(module, ["groupadd", "--system", group])
+    person = _host.account_user(user)
+    if person is None:
+        actions.append(f"create user {user}")
+        _change(module, ["useradd", "--system", "--gid", group, "--home-dir", home, "--no-create-home",
+                         "--shell", shell, "--comment", account["comment"], user])
+        return actions
+    if person["login"]:
+        # The role's checks refuse this before any change; a call of the module alone is refused too.
+        raise _safepath.UnsafePath(f"user {user} is a person's account (uid {person['uid']}, shell {person['shell']}): "
+                                   "it is not taken over")
+    options = []
+    if person["gid"] != gid:
+        options += ["--gid", group]
+    if person["home"] != home:
+        options += ["--home", home]  # Without --move-home: the paths make the new home.
+    if person["shell"] != shell:
+        options += ["--shell", shell]
+    if options:
+        actions.append(f"set the {' and '.join(option[2:] for option in options[::2])} of user {user}")
+        _change(module, ["usermod", "--comment", account["comment"]] + options + [user])
+    return actions
+
+
+def _change(module, argv: list[str]) -> None:
+    if module.check_mode:
+        return
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        raise _safepath.UnsafePath(f"{argv[0]} for {argv[-1]} failed (exit {rc}): {(out + err).strip()}")
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
+            "account": {
+                "type": "dict",
+                "options": {
+                    "user": {"type": "str", "required": True},
+                    "group": {"type": "str", "required": True},
+                    "home": {"type": "path", "required": True},
+                    "shell": {"type": "path", "default": "/usr/sbin/nologin"},
+                    "comment": {"type": "str", "default": "Jupyter Notebook server"},
+                },
+            },
             "paths": {
                 "type": "list", "elements": "dict", "required": True,
                 "options": {
@@ -105,6 +192,9 @@ def main():
     walker = _safepath.Walker(check_mode=module.check_mode)
     changed = False
     try:
+        if module.params["account"]:
+            walker.actions.extend(ensure_account(module, module.params["account"]))
+            changed = bool(walker.actions)
         for item in module.params["paths"]:
             mode = _safepath.parse_mode(item["mode"], item["path"])
             uid, gid = _safepath.account_ids(item["path"], item["owner"], item["group"], module.check_mode)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import grp
 import json
 import os
+import pwd
 import stat
 
 import pytest
@@ -182,3 +183,74 @@ def test_an_unknown_owner_is_an_error_naming_the_path_except_in_check_mode(base)
     predicted = run_module(notebook_paths, spec, check_mode=True)
     assert not predicted.get("failed") and predicted["actions"] == [f"create {base / 'srv'}"]
     assert os.listdir(base) == []
+
+
+class Commands:
+    """A module stand-in for notebook_paths.ensure_account: records the commands it would run."""
+
+    def __init__(self, check_mode=False):
+        self.check_mode = check_mode
+        self.argv = []
+
+    def run_command(self, argv):
+        self.argv.append(argv)
+        return 0, "", ""
+
+
+def account(user, group, home, shell="/usr/sbin/nologin"):
+    return {"user": user, "group": group, "home": home, "shell": shell, "comment": "Jupyter Notebook server"}
+
+
+def test_a_missing_account_is_made_as_a_system_group_and_user_without_a_home():
+    module = Commands()
+    actions = notebook_paths.ensure_account(module, account("nbops-no-such-user", "nbops-no-such-group", "/var/lib/nb"))
+    assert actions == ["create group nbops-no-such-group", "create user nbops-no-such-user"]
+    assert module.argv == [
+        ["groupadd", "--system", "nbops-no-such-group"],
+        ["useradd", "--system", "--gid", "nbops-no-such-group", "--home-dir", "/var/lib/nb", "--no-create-home",
+         "--shell", "/usr/sbin/nologin", "--comment", "Jupyter Notebook server", "nbops-no-such-user"]]
+
+
+def test_check_mode_predicts_the_account_and_runs_nothing():
+    module = Commands(check_mode=True)
+    actions = notebook_paths.ensure_account(module, account("nbops-no-such-user", "nbops-no-such-group", "/var/lib/nb"))
+    assert actions == ["create group nbops-no-such-group", "create user nbops-no-such-user"]
+    assert not module.argv
+
+
+def system_account():
+    """A system account of this machine (a uid below 1000, a shell that can't log in), as the role makes its own."""
+    for person in pwd.getpwall():
+        if 0 < person.pw_uid < 1000 and person.pw_shell in ("/usr/sbin/nologin", "/sbin/nologin"):
+            return person
+    pytest.skip("no system account with a nologin shell here")
+
+
+def test_an_account_as_the_role_makes_it_is_left_alone_and_one_that_differs_is_changed():
+    person = system_account()
+    group = grp.getgrgid(person.pw_gid).gr_name
+    module = Commands()
+    assert notebook_paths.ensure_account(module, account(person.pw_name, group, person.pw_dir, person.pw_shell)) == []
+    assert not module.argv
+    actions = notebook_paths.ensure_account(module, account(person.pw_name, group, "/var/lib/elsewhere", "/bin/false"))
+    assert actions == [f"set the home and shell of user {person.pw_name}"]
+    assert module.argv == [["usermod", "--comment", "Jupyter Notebook server", "--home", "/var/lib/elsewhere",
+                            "--shell", "/bin/false", person.pw_name]]
+
+
+def test_a_persons_account_is_never_taken_over():
+    # root has a shell to log in with: a person's account to the module.
+    module = Commands()
+    with pytest.raises(notebook_paths._safepath.UnsafePath, match="person's account"):
+        notebook_paths.ensure_account(module, account("root", ROOT_GROUP, "/var/lib/nb"))
+    assert not module.argv
+
+
+def test_a_failed_useradd_names_the_command_and_the_user():
+    class Failing(Commands):
+        def run_command(self, argv):
+            super().run_command(argv)
+            return 9, "", "useradd: cannot lock /etc/passwd"
+
+    with pytest.raises(notebook_paths._safepath.UnsafePath, match="groupadd for nbops-no-such-group failed .exit 9.: useradd: cannot lock"):
+        notebook_paths.ensure_account(Failing(), account("nbops-no-such-user", "nbops-no-such-group", "/var/lib/nb"))
