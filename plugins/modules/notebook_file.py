@@ -17,16 +17,18 @@ description:
     content that fails the check never lands.
   - One module call, where M(ansible.builtin.template) makes three (a C(stat), the transfer of the
     file and C(copy)). The role writes the files of a first converge while the install runs, and
-    each of those calls is on the way to the server's start.
+    each of those calls is on the way to the server's start. With O(files), one call writes several.
   - Only into a directory that only root can write, every directory on the way there too, so the
     server's account (whose kernels run any code) can't swap the destination, the temporary file or
     a directory on the way for a link or another file. Anything else is an error naming the path,
     and nothing changes (in check mode, a warning). O(dest) itself must be a regular file or missing.
 options:
   dest:
-    description: Absolute path of the file, without C(.) or C(..) components.
+    description:
+      - Absolute path of the file, without C(.) or C(..) components.
+      - Given with O(owner), O(group), O(mode) and one of O(content) and O(secret_content).
+      - Exactly one of O(dest) and O(files) is given.
     type: path
-    required: true
   content:
     description:
       - The whole text of the file, usually C(lookup('ansible.builtin.template', ...)).
@@ -42,17 +44,16 @@ options:
         output out of the message.
     type: str
   owner:
-    description: User name of the owner.
+    description: User name of the owner. Required with O(dest).
     type: str
-    required: true
   group:
-    description: Group name.
+    description: Group name. Required with O(dest).
     type: str
-    required: true
   mode:
-    description: Mode as an octal string such as C("0640"), or the number YAML makes of an unquoted C(0640).
+    description:
+      - Mode as an octal string such as C("0640"), or the number YAML makes of an unquoted C(0640).
+      - Required with O(dest).
     type: raw
-    required: true
   validate:
     description:
       - A command that checks the new content before it replaces O(dest); C(%s) stands for the
@@ -60,6 +61,43 @@ options:
         without one. Not run in check mode, nor when only owner, group or mode differ. The temporary
         file is root's alone (C(0600)) while the check runs; it gets its owner and mode after.
     type: str
+  files:
+    description:
+      - Several files in one call, instead of O(dest), O(content), O(secret_content), O(owner),
+        O(group), O(mode) and O(validate). Each item's options mean what those options mean; each
+        path is in the list at most once.
+      - Written in the order given, each one whole (its temporary file, its check, owner, mode and
+        the rename) before the next one's check runs. A check may read a file written before it.
+      - The first file that fails stops the module with an error naming its O(files[].dest). The
+        files before it stay written (see RV(written)); the ones after it are left alone.
+      - No secret here. A file that holds one is written alone, with O(secret_content).
+      - The diff is a list, one entry per changed file.
+    type: list
+    elements: dict
+    suboptions:
+      dest:
+        description: Absolute path of the file, as O(dest).
+        type: path
+        required: true
+      content:
+        description: The whole text of the file, as O(content).
+        type: str
+        required: true
+      owner:
+        description: User name of the owner.
+        type: str
+        required: true
+      group:
+        description: Group name.
+        type: str
+        required: true
+      mode:
+        description: Mode, as O(mode).
+        type: raw
+        required: true
+      validate:
+        description: A command that checks the new content, as O(validate).
+        type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -70,6 +108,7 @@ attributes:
     support: full
   diff_mode:
     support: full
+    details: With O(files), the diff is a list of the changed files' diffs.
 seealso:
   - module: ansible.builtin.template
   - module: nbops.jupyter.notebook_paths
@@ -84,15 +123,43 @@ EXAMPLES = r"""
     group: root
     mode: "0644"
     validate: systemd-analyze verify %s
+
+- name: Write the fail2ban filter, then the jail whose check reads it
+  nbops.jupyter.notebook_file:
+    files:
+      - dest: /etc/fail2ban/filter.d/jupyter-notebook.conf
+        content: "{{ lookup('ansible.builtin.template', 'fail2ban-filter.conf.j2') }}"
+        owner: root
+        group: root
+        mode: "0644"
+      - dest: /etc/fail2ban/jail.d/jupyter-notebook.conf
+        content: "{{ lookup('ansible.builtin.template', 'fail2ban-jail.conf.j2') }}"
+        owner: root
+        group: root
+        mode: "0644"
+        # The whole config as it will be, the new filter in it already, in a copy of /etc/fail2ban.
+        validate: >-
+          /bin/sh -c 'd=$(mktemp -d) && trap "rm -rf $d" EXIT && cp -a /etc/fail2ban/. "$d"
+          && cp "$1" "$d/jail.d/jupyter-notebook.conf" && fail2ban-client -c "$d" -t' sh %s
 """
 
 RETURN = r"""
 actions:
-  description: What was changed (or would be, in check mode).
+  description:
+    - What was changed (or would be, in check mode), in the order of O(files).
+    - After a failure, what was done before it.
   returned: always
   type: list
   elements: str
   sample: [write /etc/systemd/system/jupyter-notebook.service]
+written:
+  description:
+    - The files whose content, owner or mode changed (or would, in check mode), in the order of O(files).
+    - After a failure, the files changed before it.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/fail2ban/filter.d/jupyter-notebook.conf]
 """
 
 import os
@@ -162,8 +229,8 @@ def _remove(dir_fd: int, temp: str) -> None:
         pass
 
 
-def _diff(module, dest: str, before: bytes, after: bytes) -> dict | None:
-    if not module._diff or module.params["secret_content"] is not None:  # pylint: disable=protected-access
+def _diff(module, dest: str, before: bytes, after: bytes, secret: bool) -> dict | None:
+    if not module._diff or secret:  # pylint: disable=protected-access
         return None
     if max(len(before), len(after)) > _DIFF_MAX or b"\0" in before + after:
         return {"before_header": dest, "after_header": dest, "before": "(large or binary)\n", "after": "(large or binary)\n"}
@@ -171,18 +238,15 @@ def _diff(module, dest: str, before: bytes, after: bytes) -> dict | None:
             "after": to_text(after, errors="replace")}
 
 
-def write(module) -> tuple[bool, list[str], dict | None]:
-    """Make ``dest`` hold ``content`` with its owner and mode; (changed, actions, diff)."""
-    params = module.params
-    dest = params["dest"]
+def write(module, dest: str, data: bytes, owner: str, group: str, mode, validate: str | None,
+          secret: bool) -> tuple[list[str], dict | None]:
+    """Make ``dest`` hold ``data`` with its owner and mode; (actions, diff). No action: no change."""
     parent, name = os.path.split(dest)
     if not name or not os.path.isabs(dest):
         raise _safepath.UnsafePath(f"{dest}: not an absolute path of a file")
     # YAML makes an unquoted 0640 the number 416: that number is the mode.
-    mode = params["mode"] if isinstance(params["mode"], int) else _safepath.parse_mode(str(params["mode"]), dest)
-    uid, gid = _safepath.account_ids(dest, params["owner"], params["group"], module.check_mode)
-    secret = params["secret_content"] is not None
-    data = to_bytes(params["secret_content"] if secret else params["content"], errors="surrogate_or_strict")
+    mode = mode if isinstance(mode, int) else _safepath.parse_mode(str(mode), dest)
+    uid, gid = _safepath.account_ids(dest, owner, group, module.check_mode)
     walker = _safepath.Walker(check_mode=True)
     try:
         # Every directory on the way only root's: the temporary file's path, which validate gets as
@@ -191,25 +255,25 @@ def write(module) -> tuple[bool, list[str], dict | None]:
     except FileNotFoundError:
         if module.check_mode:
             # A normal run would have made the directory by now (notebook_paths, a package).
-            return True, [f"write {dest}"], _diff(module, dest, b"", data)
+            return [f"write {dest}"], _diff(module, dest, b"", data, secret)
         raise _safepath.UnsafePath(f"{parent}, the directory of {dest}, does not exist") from None
     except _safepath.UnsafePath as exc:
         if module.check_mode:
             # The layout step of a normal run may fix the directory first; if not, that run fails here.
             module.warn(f"a normal run writes {dest} only if this is fixed first: {exc}")
-            return True, [f"write {dest}"], _diff(module, dest, b"", data)
+            return [f"write {dest}"], _diff(module, dest, b"", data, secret)
         raise
     try:
         st, before = _read(dir_fd, name, dest)
         actions: list[str] = []
-        diff = _diff(module, dest, before, data)
+        diff = _diff(module, dest, before, data, secret)
         if st is None or before != data:
             actions.append(f"write {dest}")
             if not module.check_mode:
                 temp, fd = _write_temp(dir_fd, name, data)
                 try:
-                    if params["validate"]:
-                        _validate(module, params["validate"], os.path.join(parent, temp), dest, secret)
+                    if validate:
+                        _validate(module, validate, os.path.join(parent, temp), dest, secret)
                     # Owner and mode only now: nobody but root could change the file while it was checked.
                     os.fchown(fd, uid, gid)
                     os.fchmod(fd, mode)
@@ -225,7 +289,7 @@ def write(module) -> tuple[bool, list[str], dict | None]:
                     os.fsync(dir_fd)
                 except OSError:
                     pass  # The rename is done; only its durability across a crash is less sure.
-            return True, actions, diff
+            return actions, diff
         if (st.st_uid, st.st_gid) != (uid, gid) or stat.S_IMODE(st.st_mode) != mode:
             actions.append(f"set owner and mode of {dest}")
             if not module.check_mode:
@@ -236,7 +300,7 @@ def write(module) -> tuple[bool, list[str], dict | None]:
                     os.fchmod(fd, mode)
                 finally:
                     os.close(fd)
-        return bool(actions), actions, diff if actions else None
+        return actions, diff if actions else None
     finally:
         os.close(dir_fd)
 
@@ -260,30 +324,79 @@ def _validate(module, command: str, path: str, dest: str, secret: bool) -> None:
         raise ValidationFailed(f"the new content of {dest} failed its check ({argv} exited {rc}): {shown}")
 
 
+# The options of one file; files is instead of all of them.
+_SINGLE = ("dest", "content", "secret_content", "owner", "group", "mode", "validate")
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
-            "dest": {"type": "path", "required": True},
+            "dest": {"type": "path"},
             # Not no_log: that would censor the diff of every file. A secret comes as secret_content,
             # censored before AnsibleModule logs its arguments on the host.
             "content": {"type": "str"},
             "secret_content": {"type": "str", "no_log": True},
-            "owner": {"type": "str", "required": True},
-            "group": {"type": "str", "required": True},
-            "mode": {"type": "raw", "required": True},
+            "owner": {"type": "str"},
+            "group": {"type": "str"},
+            "mode": {"type": "raw"},
             "validate": {"type": "str"},
+            "files": {
+                "type": "list",
+                "elements": "dict",
+                "options": {
+                    "dest": {"type": "path", "required": True},
+                    "content": {"type": "str", "required": True},
+                    "owner": {"type": "str", "required": True},
+                    "group": {"type": "str", "required": True},
+                    "mode": {"type": "raw", "required": True},
+                    "validate": {"type": "str"},
+                },
+            },
         },
-        mutually_exclusive=[["content", "secret_content"]],
-        required_one_of=[["content", "secret_content"]],
+        mutually_exclusive=[["content", "secret_content"]] + [["files", option] for option in _SINGLE],
+        required_one_of=[["dest", "files"]],
+        required_by={"dest": ["owner", "group", "mode"]},
         supports_check_mode=True,
     )
-    try:
-        changed, actions, diff = write(module)
-    except (_safepath.UnsafePath, ValidationFailed, OSError) as exc:
-        module.fail_json(msg=str(exc), actions=[])
-    result = {"changed": changed, "actions": actions}
-    if diff is not None and changed:
-        result["diff"] = diff
+    params = module.params
+    many = params["files"] is not None
+    secret = params["secret_content"] is not None
+    if many:
+        files = params["files"]
+        seen = set()
+        for item in files:
+            if os.path.normpath(item["dest"]) in seen:
+                module.fail_json(msg=f"{item['dest']} is in files twice", changed=False, actions=[], written=[])
+            seen.add(os.path.normpath(item["dest"]))
+    else:
+        if params["content"] is None and not secret:
+            module.fail_json(msg="one of the following is required with dest: content, secret_content")
+        files = [{"dest": params["dest"], "content": params["secret_content"] if secret else params["content"],
+                  "owner": params["owner"], "group": params["group"], "mode": params["mode"],
+                  "validate": params["validate"]}]
+    actions: list[str] = []
+    written: list[str] = []
+    diffs: list[dict] = []
+    for item in files:
+        dest = item["dest"]
+        try:
+            done, diff = write(module, dest, to_bytes(item["content"], errors="surrogate_or_strict"), item["owner"],
+                               item["group"], item["mode"], item["validate"], secret)
+        except (_safepath.UnsafePath, ValidationFailed, OSError) as exc:
+            msg = str(exc)
+            if many and dest not in msg:
+                msg = f"{dest}: {msg}"
+            # Nothing more is done; what the files before this one got stays, and is told.
+            module.fail_json(msg=msg, changed=bool(written), actions=actions, written=written)
+        if done:
+            actions.extend(done)
+            written.append(dest)
+            if diff is not None:
+                diffs.append(diff)
+    result = {"changed": bool(written), "actions": actions, "written": written}
+    if diffs:
+        # Ansible's callbacks show a list of diffs one after the other.
+        result["diff"] = diffs if many else diffs[0]
     module.exit_json(**result)
 
 

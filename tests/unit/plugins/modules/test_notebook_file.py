@@ -209,3 +209,130 @@ def test_an_unquoted_mode_is_the_number_yaml_made_of_it(base):
     dest = base / "unit.service"
     result = run_module(notebook_file, args(dest, mode=0o640))
     assert result["changed"] is True and owned(dest) == (0, NOBODY, 0o640)
+
+
+def many(*items, **extra):
+    return {"files": list(items), **extra}
+
+
+def test_the_single_form_tells_what_it_wrote(base):
+    dest = base / "server.json"
+    assert run_module(notebook_file, args(dest))["written"] == [str(dest)]
+    assert run_module(notebook_file, args(dest))["written"] == []
+    os.chmod(dest, 0o600)
+    assert run_module(notebook_file, args(dest))["written"] == [str(dest)]
+    failed = run_module(notebook_file, args(dest, "two\n", validate="false %s"))
+    assert failed.get("failed") is True and failed["written"] == [] and failed["actions"] == []
+
+
+@pytest.mark.parametrize("missing", ["owner", "group", "mode", "content"])
+def test_the_single_form_names_a_missing_option(base, missing):
+    given = args(base / "x.conf")
+    del given[missing]
+    result = run_module(notebook_file, given)
+    assert result.get("failed") is True and missing in result["msg"]
+    assert os.listdir(base) == []
+
+
+def test_files_writes_several_files_with_their_owners_and_modes_in_one_call(base):
+    unit, cnf = base / "unit.service", base / "openssl.cnf"
+    result = run_module(notebook_file, many(args(unit, "unit\n", mode="0644"),
+                                            args(cnf, "cnf\n", owner=USER, group="root", mode=0o600)))
+    assert result["changed"] is True
+    assert result["actions"] == [f"write {unit}", f"write {cnf}"]
+    assert result["written"] == [str(unit), str(cnf)]
+    assert unit.read_text() == "unit\n" and owned(unit) == (0, NOBODY, 0o644)
+    assert cnf.read_text() == "cnf\n" and owned(cnf) == (NOBODY, 0, 0o600)
+    assert sorted(os.listdir(base)) == ["openssl.cnf", "unit.service"], "a temporary file was left behind"
+
+
+def test_files_are_written_in_order_and_a_later_check_sees_an_earlier_file_in_place(base):
+    filter_, jail = base / "filter.conf", base / "jail.conf"
+    # The filter whole (content, mode) under its name before the jail's check runs.
+    check = f"sh -c 'grep -qx filter \"$1\" && test \"$(stat -c %%a \"$1\")\" = 640 && grep -qx jail \"$2\"' sh {filter_} %s"
+    result = run_module(notebook_file, many(args(filter_, "filter\n"), args(jail, "jail\n", validate=check)))
+    assert result["changed"] is True, result.get("msg")
+    assert result["written"] == [str(filter_), str(jail)]
+    assert jail.read_text() == "jail\n"
+
+
+def test_files_stop_at_the_first_failure_and_tell_what_was_done(base):
+    first, second, third = base / "filter.conf", base / "jail.conf", base / "unit.service"
+    run_module(notebook_file, args(second, "old\n"))
+    result = run_module(notebook_file, many(args(first, "first\n"), args(second, "broken\n", validate="grep -qx fine %s"),
+                                            args(third, "third\n")))
+    assert result.get("failed") is True
+    assert str(second) in result["msg"] and "failed its check" in result["msg"]
+    assert result["written"] == [str(first)] and result["actions"] == [f"write {first}"]
+    assert first.read_text() == "first\n"
+    assert second.read_text() == "old\n", "the file whose check failed was replaced"
+    assert not third.exists(), "a file after the failure was written"
+    assert sorted(os.listdir(base)) == ["filter.conf", "jail.conf"], "a temporary file was left behind"
+
+
+def test_files_name_the_file_when_its_directory_is_refused(base):
+    shared = base / "shared"
+    shared.mkdir()
+    os.chown(shared, NOBODY, NOBODY)
+    first, refused = base / "a.conf", shared / "b.conf"
+    result = run_module(notebook_file, many(args(first), args(refused)))
+    assert result.get("failed") is True and str(refused) in result["msg"] and "another user can write" in result["msg"]
+    assert result["written"] == [str(first)] and os.listdir(shared) == []
+
+
+def test_files_in_check_mode_write_nothing_and_tell_what_would_be_written(base):
+    new, mode_only, same = base / "new.conf", base / "mode.conf", base / "same.conf"
+    later = base / "not-yet" / "f.conf"
+    run_module(notebook_file, args(mode_only))
+    os.chmod(mode_only, 0o600)
+    run_module(notebook_file, args(same))
+    result = run_module(notebook_file, many(args(new), args(mode_only), args(same), args(later)), check_mode=True)
+    assert result["changed"] is True
+    assert result["written"] == [str(new), str(mode_only), str(later)]
+    assert result["actions"] == [f"write {new}", f"set owner and mode of {mode_only}", f"write {later}"]
+    assert sorted(os.listdir(base)) == ["mode.conf", "same.conf"]
+    assert owned(mode_only) == (0, NOBODY, 0o600)
+
+
+def test_files_already_in_place_change_nothing(base):
+    items = many(args(base / "a.conf", "a\n"), args(base / "b.conf", "b\n", validate="grep -qx b %s"), _ansible_diff=True)
+    assert run_module(notebook_file, items)["changed"] is True
+    again = run_module(notebook_file, items)
+    assert again["changed"] is False and again["written"] == [] and again["actions"] == []
+    assert "diff" not in again
+
+
+def test_files_diff_is_a_list_of_the_changed_files_only(base):
+    same, changed = base / "same.conf", base / "changed.conf"
+    run_module(notebook_file, args(same, "same\n"))
+    run_module(notebook_file, args(changed, "before\n"))
+    result = run_module(notebook_file, many(args(same, "same\n"), args(changed, "after\n"), _ansible_diff=True))
+    assert result["written"] == [str(changed)]
+    assert result["diff"] == [{"before_header": str(changed), "after_header": str(changed),
+                               "before": "before\n", "after": "after\n"}]
+
+
+@pytest.mark.parametrize("option", ["dest", "content", "secret_content", "owner", "group", "mode", "validate"])
+def test_files_with_an_option_of_the_single_form_is_refused(base, option):
+    value = {"dest": str(base / "single.conf"), "mode": "0640", "validate": "true %s"}.get(option, "root")
+    result = run_module(notebook_file, many(args(base / "a.conf"), **{option: value}))
+    assert result.get("failed") is True and "mutually exclusive" in result["msg"] and option in result["msg"]
+    assert os.listdir(base) == []
+
+
+def test_neither_dest_nor_files_is_refused():
+    result = run_module(notebook_file, {})
+    assert result.get("failed") is True and "dest" in result["msg"] and "files" in result["msg"]
+
+
+def test_files_hold_no_secret(base):
+    result = run_module(notebook_file, many({**args(base / "a.json"), "secret_content": SECRET + "\n"}))
+    assert result.get("failed") is True and "secret_content" in result["msg"]
+    assert os.listdir(base) == []
+
+
+def test_files_naming_one_file_twice_are_refused_before_anything_is_written(base):
+    dest = base / "a.conf"
+    result = run_module(notebook_file, many(args(base / "first.conf"), args(dest, "one\n"), args(base / "." / "a.conf", "two\n")))
+    assert result.get("failed") is True and str(dest) in result["msg"] and "twice" in result["msg"]
+    assert os.listdir(base) == []
