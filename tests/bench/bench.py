@@ -133,10 +133,41 @@ def phases(run):
     if start is None or end is None:
         return None
     wall = [r["wall"] for r in run.tasks]
+    beside = run.tasks[start:end + 1]
+
+    def walls(*starts):
+        return round(sum(r["wall"] for r in run.tasks if r["task"].split(" : ", 1)[-1].startswith(starts)), 2)
+
     # ansible-playbook's start and end (the run's wall beyond its tasks') count before.
     return {"before_install_s": round(run.wall - sum(wall[start:]), 2),
             "beside_install_s": round(sum(wall[start:end + 1]), 2), "waited_s": wall[end],
-            "after_install_s": round(sum(wall[end + 1:]), 2)}
+            "after_install_s": round(sum(wall[end + 1:]), 2),
+            # What b_floor() takes from this run: the calls that must come one after the other
+            # before the install (the first call, the host reader, the install's start) and after
+            # it (the config); the CPU beside the install of the host (the install and every call
+            # there) and of the controller for the tasks that make a call.
+            "calls_before_install_s": walls("Gather the facts the role needs", "Read the host's state",
+                                            "Install, or start the install"),
+            "calls_after_install_s": walls("Write the server config"),
+            "beside_install_cpu_s": round(sum(r["host_cpu"] for r in beside)
+                                          + sum(r["controller_cpu"] for r in beside if r.get("host_calls")), 2)}
+
+
+def b_floor(f, m):
+    """The shortest first converge these steps allow, from the parts this run measured: ansible-playbook's
+    start, the calls one after the other before the install, the install beside its calls (no shorter
+    than the install alone, nor than the CPU there on the cores the host and controller share), the
+    wait's call, the config's, the start's call and the server's start until it answers. The input
+    checks and every task that makes no call are left out: the floor of any design with these steps."""
+    rounds = [p for p in f.get("b_phases", []) if p and "beside_install_cpu_s" in p]
+    if not rounds:
+        return None
+    before = median([p["calls_before_install_s"] for p in rounds])
+    beside_cpu = median([p["beside_install_cpu_s"] for p in rounds])
+    beside = max(m["install_with_bytecode_s"], beside_cpu / f["cores"])
+    after = 2 * m["remote_call_s"] + median([p["calls_after_install_s"] for p in rounds]) + m["server_start_s"]
+    return {"b_floor_before_s": m["startup_s"] + before, "b_floor_beside_s": beside, "b_floor_beside_cpu_s": beside_cpu,
+            "b_floor_after_s": after, "b_floor_s": m["startup_s"] + before + beside + after}
 
 
 # The steps no design of this role can leave out on a converged host: the input checked against
@@ -417,6 +448,15 @@ def floors(f):
             print(f"  a first converge's steps in a row alone (those, the host reader's call, the install with bytecode alone "
                   f"{m['install_with_bytecode_s']:.1f} s, the server's start): {b_floor:.1f} s = "
                   f"{b_floor / f['a_by_hand_s']:.2f} of by hand's {f['a_by_hand_s']:.1f} s (b/a <= {f['targets']['b_over_a']})")
+    b_least = b_floor(f, m)
+    if b_least and "a_by_hand_s" in f:
+        b_least["b_floor_over_a"] = b_least["b_floor_s"] / f["a_by_hand_s"]
+        f["floors"].update(b_least)
+        print(f"  a first converge's floor with these steps, from this run's parts: {b_least['b_floor_s']:.1f} s = "
+              f"{b_least['b_floor_over_a']:.2f} of by hand's (b/a <= {f['targets']['b_over_a']}): start and the calls "
+              f"before the install {b_least['b_floor_before_s']:.1f} s, beside it {b_least['b_floor_beside_s']:.1f} s "
+              f"(the install alone {m['install_with_bytecode_s']:.1f} s; the host's and the calls' CPU there "
+              f"{b_least['b_floor_beside_cpu_s']:.1f} cpu-s on {f['cores']} cores), after it {b_least['b_floor_after_s']:.1f} s")
     calls = f["b_host_calls"]
     cpu_floor = (calls * (m["remote_call_controller_cpu_s"] + m["remote_call_host_cpu_s"]) + m["install_with_bytecode_cpu_s"]
                  + m["server_start_cpu_s"] + m["startup_controller_cpu_s"])
