@@ -142,7 +142,7 @@ def phases(run):
     return {"before_install_s": round(run.wall - sum(wall[start:]), 2),
             "beside_install_s": round(sum(wall[start:end + 1]), 2), "waited_s": wall[end],
             "after_install_s": round(sum(wall[end + 1:]), 2),
-            # What b_floor() takes from this run: the calls that must come one after the other
+            # What first_converge_floor() takes from this run: the calls that must come one after the other
             # before the install (the first call, the host reader, the install's start) and after
             # it (the config); the CPU beside the install of the host (the install and every call
             # there) and of the controller for the tasks that make a call.
@@ -153,7 +153,7 @@ def phases(run):
                                           + sum(r["controller_cpu"] for r in beside if r.get("host_calls")), 2)}
 
 
-def b_floor(f, m):
+def first_converge_floor(f, m):
     """The shortest first converge these steps allow, from the parts this run measured: ansible-playbook's
     start, the calls one after the other before the install, the install beside its calls (no shorter
     than the install alone, nor than the CPU there on the cores the host and controller share), the
@@ -448,15 +448,23 @@ def floors(f):
             print(f"  a first converge's steps in a row alone (those, the host reader's call, the install with bytecode alone "
                   f"{m['install_with_bytecode_s']:.1f} s, the server's start): {b_floor:.1f} s = "
                   f"{b_floor / f['a_by_hand_s']:.2f} of by hand's {f['a_by_hand_s']:.1f} s (b/a <= {f['targets']['b_over_a']})")
-    b_least = b_floor(f, m)
+    b_least = first_converge_floor(f, m)
     if b_least and "a_by_hand_s" in f:
         b_least["b_floor_over_a"] = b_least["b_floor_s"] / f["a_by_hand_s"]
+        # The role's other tasks (checks, decisions, steps of modes not in use), each at the least a
+        # task costs: what this role's task count adds to the floor of its steps.
+        others = f["b_tasks"] - f["b_host_calls"]
+        b_least["b_floor_with_tasks_s"] = b_least["b_floor_s"] + others * m["skipped_task_s"]
+        b_least["b_floor_with_tasks_over_a"] = b_least["b_floor_with_tasks_s"] / f["a_by_hand_s"]
         f["floors"].update(b_least)
         print(f"  a first converge's floor with these steps, from this run's parts: {b_least['b_floor_s']:.1f} s = "
               f"{b_least['b_floor_over_a']:.2f} of by hand's (b/a <= {f['targets']['b_over_a']}): start and the calls "
               f"before the install {b_least['b_floor_before_s']:.1f} s, beside it {b_least['b_floor_beside_s']:.1f} s "
               f"(the install alone {m['install_with_bytecode_s']:.1f} s; the host's and the calls' CPU there "
               f"{b_least['b_floor_beside_cpu_s']:.1f} cpu-s on {f['cores']} cores), after it {b_least['b_floor_after_s']:.1f} s")
+        print(f"  the same with the role's {others} other tasks at the least a task costs: {b_least['b_floor_with_tasks_s']:.1f} s = "
+              f"{b_least['b_floor_with_tasks_over_a']:.2f} (measured {f['b_ssh-recommended_s']:.1f} s = "
+              f"{f['b_ssh-recommended_s'] / f['a_by_hand_s']:.2f})")
     calls = f["b_host_calls"]
     cpu_floor = (calls * (m["remote_call_controller_cpu_s"] + m["remote_call_host_cpu_s"]) + m["install_with_bytecode_cpu_s"]
                  + m["server_start_cpu_s"] + m["startup_controller_cpu_s"])
