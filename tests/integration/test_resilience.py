@@ -138,6 +138,33 @@ def test_busy_port_fails_loudly_and_never_moves(server, host, paths):
     NotebookClient(server["url"], server["ca"]).wait_until_up()
 
 
+@pytest.mark.one_platform(0)
+def test_a_server_whose_login_throttling_cant_start_is_stopped_again(server, host, paths):
+    """fail2ban starts beside the server, off the way to its first answer: where it can't start, the
+    server this run started must not stay up without its login throttling."""
+    service = paths["service"]
+    # The resilience scenario's defaults listen beyond loopback: login throttling is on there.
+    if not sh(host, f"test -f /etc/fail2ban/jail.d/{service}.conf && echo deployed || true").strip():
+        pytest.skip("this deployment has no login throttling")
+    dropin = "/etc/systemd/system/fail2ban.service.d/nbops-test-broken.conf"
+    sh(host, f"mkdir -p {os.path.dirname(dropin)} && printf '[Service]\\nExecStartPre=/bin/false\\n' > {dropin} "
+             f"&& systemctl daemon-reload && systemctl stop fail2ban {service}")
+    try:
+        run = converge(host)
+        assert run.rc != 0, run.output[-3000:]
+        failure = _failure(run.output)
+        assert "fail2ban did not start" in failure and "which is stopped again" in failure, run.output[-3000:]
+        assert sh(host, f"systemctl is-active {service} || true").strip() != "active"
+    finally:
+        sh(host, f"rm -f {dropin} && systemctl daemon-reload && systemctl reset-failed fail2ban; true")
+    run = converge(host)
+    assert run.rc == 0, run.output[-3000:]
+    assert sh(host, "systemctl is-active fail2ban").strip() == "active"
+    assert service in sh(host, "fail2ban-client status")
+    NotebookClient(server["url"], server["ca"]).wait_until_up()
+    _assert_converged(host)
+
+
 @pytest.mark.one_platform(1)
 def test_converge_killed_during_install_is_healed(server, host, paths):
     venv = os.environ.get("NB_VENV", "/opt/jupyter-notebook/venv")
