@@ -73,6 +73,7 @@ options:
       - No secret here. A file that holds one is written alone, with O(secret_content).
       - The diff is a list, one entry per changed file.
     type: list
+    version_added: 0.4.0
     elements: dict
     suboptions:
       dest:

@@ -25,7 +25,7 @@ description:
     home and shell where they differ), in the same call. The role makes the account and its
     directories on a first converge while the install runs, and each call is on the way to the
     server's start. A person's account (a uid from C(UID_MIN), or a shell to log in with) is
-    never taken over.
+    never taken over, nor a group others are in; either is refused before anything changes.
 options:
   account:
     description:
@@ -33,7 +33,7 @@ options:
       - Made with C(groupadd --system) and C(useradd --system --no-create-home) (the home is one
         of O(paths)); an existing user whose group, home or shell differ is changed with C(usermod).
     type: dict
-    version_added: 0.9.0
+    version_added: 0.4.0
     suboptions:
       user:
         description: User name.
@@ -116,6 +116,7 @@ actions:
 """
 
 import grp
+import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -123,44 +124,56 @@ from ansible_collections.nbops.jupyter.plugins.module_utils import _host, _safep
 
 
 def ensure_account(module, account: dict) -> list[str]:
-    """Make the group and the user as the role makes them; the actions taken (or due, in check mode)."""
+    """Make the group and the user as the role makes them; the actions taken (or due, in check mode).
+    Everything is checked before anything changes: a person's account, or a group that others
+    share, is refused (the role's checks refuse both first; a call of the module alone is refused too)."""
     user, group, home, shell = account["user"], account["group"], account["home"], account["shell"]
-    actions = []
-    try:
-        gid = grp.getgrnam(group).gr_gid
-    except KeyError:
-        gid = None
-        actions.append(f"create group {group}")
-        _change(module, ["groupadd", "--system", group])
     person = _host.account_user(user)
+    if person is not None and person["login"]:
+        raise _safepath.UnsafePath(f"account.user {user} is a person's account (uid {person['uid']}, shell {person['shell']}): "
+                                   "it is not taken over")
+    try:
+        entry = grp.getgrnam(group)
+    except KeyError:
+        entry = None
+    if entry is not None:
+        # The server's group reads the TLS key and the password hash: nobody else may be in it.
+        others = sorted((set(entry.gr_mem) | {p.pw_name for p in pwd.getpwall() if p.pw_gid == entry.gr_gid}) - {user})
+        if others:
+            raise _safepath.UnsafePath(f"account.group {group} is shared with {', '.join(others)}: it is not taken over")
+    actions = []
+    if entry is None:
+        actions.append(f"create group {group}")
+        _change(module, ["groupadd", "--system", group], "account.group")
     if person is None:
         actions.append(f"create user {user}")
         _change(module, ["useradd", "--system", "--gid", group, "--home-dir", home, "--no-create-home",
-                         "--shell", shell, "--comment", account["comment"], user])
+                         "--shell", shell, "--comment", account["comment"], user], "account.user")
         return actions
-    if person["login"]:
-        # The role's checks refuse this before any change; a call of the module alone is refused too.
-        raise _safepath.UnsafePath(f"user {user} is a person's account (uid {person['uid']}, shell {person['shell']}): "
-                                   "it is not taken over")
     options = []
-    if person["gid"] != gid:
+    if entry is None or person["gid"] != entry.gr_gid:
         options += ["--gid", group]
     if person["home"] != home:
         options += ["--home", home]  # Without --move-home: the paths make the new home.
     if person["shell"] != shell:
         options += ["--shell", shell]
     if options:
-        actions.append(f"set the {' and '.join(option[2:] for option in options[::2])} of user {user}")
-        _change(module, ["usermod", "--comment", account["comment"]] + options + [user])
+        changed = [option[2:] for option in options[::2]]
+        actions.append(f"set the {' and '.join(changed)} of user {user}")
+        _change(module, ["usermod", "--comment", account["comment"]] + options + [user],
+                " and ".join(f"account.{'group' if name == 'gid' else name}" for name in changed))
     return actions
 
 
-def _change(module, argv: list[str]) -> None:
+def _change(module, argv: list[str], options: str) -> None:
+    """Run one of the shadow tools; a failure names the options it was to apply."""
     if module.check_mode:
         return
     rc, out, err = module.run_command(argv)
     if rc != 0:
-        raise _safepath.UnsafePath(f"{argv[0]} for {argv[-1]} failed (exit {rc}): {(out + err).strip()}")
+        raise _safepath.UnsafePath(f"{argv[0]} for {argv[-1]} failed (exit {rc}) applying {options}: {(out + err).strip()}"
+                                   + (" (usermod can't change a user whose processes run: stop the server first)"
+                                      if argv[0] == "usermod" and rc == 8 else ""))
 
 
 def main():

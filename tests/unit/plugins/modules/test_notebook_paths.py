@@ -238,12 +238,35 @@ def test_an_account_as_the_role_makes_it_is_left_alone_and_one_that_differs_is_c
                             "--shell", "/bin/false", person.pw_name]]
 
 
-def test_a_persons_account_is_never_taken_over():
-    # root has a shell to log in with: a person's account to the module.
+def test_a_persons_account_is_never_taken_over_and_nothing_is_made_first():
+    # root has a shell to log in with: a person's account to the module. Its group is missing:
+    # it must not be made before the refusal.
     module = Commands()
-    with pytest.raises(notebook_paths._safepath.UnsafePath, match="person's account"):
-        notebook_paths.ensure_account(module, account("root", ROOT_GROUP, "/var/lib/nb"))
+    with pytest.raises(notebook_paths._safepath.UnsafePath, match="account.user root is a person's account"):
+        notebook_paths.ensure_account(module, account("root", "nbops-no-such-group", "/var/lib/nb"))
     assert not module.argv
+
+
+def test_a_group_others_share_is_never_taken_over():
+    # A group that is another account's primary group: the server's account would read its files.
+    person = system_account()
+    group = grp.getgrgid(person.pw_gid).gr_name
+    module = Commands()
+    with pytest.raises(notebook_paths._safepath.UnsafePath, match=f"account.group {group} is shared with .*{person.pw_name}"):
+        notebook_paths.ensure_account(module, account("nbops-no-such-user", group, "/var/lib/nb"))
+    assert not module.argv
+
+
+def test_a_usermod_refused_for_a_running_user_says_what_it_applied_and_why():
+    class Busy(Commands):
+        def run_command(self, argv):
+            super().run_command(argv)
+            return 8, "", "usermod: user jupyter is currently used by process 42"
+
+    person = system_account()
+    group = grp.getgrgid(person.pw_gid).gr_name
+    with pytest.raises(notebook_paths._safepath.UnsafePath, match="applying account.home: .*stop the server first"):
+        notebook_paths.ensure_account(Busy(), account(person.pw_name, group, "/var/lib/elsewhere", person.pw_shell))
 
 
 def test_a_failed_useradd_names_the_command_and_the_user():
@@ -252,5 +275,6 @@ def test_a_failed_useradd_names_the_command_and_the_user():
             super().run_command(argv)
             return 9, "", "useradd: cannot lock /etc/passwd"
 
-    with pytest.raises(notebook_paths._safepath.UnsafePath, match="groupadd for nbops-no-such-group failed .exit 9.: useradd: cannot lock"):
+    with pytest.raises(notebook_paths._safepath.UnsafePath,
+                       match="groupadd for nbops-no-such-group failed .exit 9. applying account.group: useradd: cannot lock"):
         notebook_paths.ensure_account(Failing(), account("nbops-no-such-user", "nbops-no-such-group", "/var/lib/nb"))
