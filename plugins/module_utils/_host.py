@@ -43,7 +43,7 @@ def account(user: str, group: str, home: str, shell: str) -> dict:
     """Whether the user and group exist as the role makes them, and what they are now: who else
     has the group, and whether the user is a person's account (a uid from UID_MIN, or a shell to
     log in with), which the role must never take over."""
-    answer = {"group_ok": False, "user_ok": False, "group": None, "user": account_user(user)}
+    answer = {"group_ok": False, "user_ok": False, "group": None, **_user(user)}
     try:
         entry = grp.getgrnam(group)
     except KeyError:
@@ -56,14 +56,13 @@ def account(user: str, group: str, home: str, shell: str) -> dict:
     return answer
 
 
-def account_user(user: str) -> dict | None:
-    """The user as it is now (``login``: a person's account, never the role's), or None."""
+def _user(user: str) -> dict:
     try:
         person = pwd.getpwnam(user)
     except KeyError:
-        return None
+        return {"user": None}
     login = person.pw_uid >= _uid_min() or person.pw_shell not in ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false")
-    return {"uid": person.pw_uid, "gid": person.pw_gid, "home": person.pw_dir, "shell": person.pw_shell, "login": login}
+    return {"user": {"uid": person.pw_uid, "gid": person.pw_gid, "home": person.pw_dir, "shell": person.pw_shell, "login": login}}
 
 
 def _uid_min() -> int:

@@ -115,9 +115,6 @@ actions:
   sample: [create group jupyter, create user jupyter, create /var/lib/jupyter-notebook/notebooks]
 """
 
-import grp
-import pwd
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nbops.jupyter.plugins.module_utils import _host, _safepath
@@ -126,19 +123,17 @@ from ansible_collections.nbops.jupyter.plugins.module_utils import _host, _safep
 def ensure_account(module, account: dict) -> list[str]:
     """Make the group and the user as the role makes them; the actions taken (or due, in check mode).
     Everything is checked before anything changes: a person's account, or a group that others
-    share, is refused (the role's checks refuse both first; a call of the module alone is refused too)."""
+    share, is refused (the role's checks refuse both first; a call of the module alone is refused too).
+    What the account is now comes from the host reader's own answer (``_host.account``)."""
     user, group, home, shell = account["user"], account["group"], account["home"], account["shell"]
-    person = _host.account_user(user)
+    now = _host.account(user, group, home, shell)
+    person, entry = now["user"], now["group"]
     if person is not None and person["login"]:
         raise _safepath.UnsafePath(f"account.user {user} is a person's account (uid {person['uid']}, shell {person['shell']}): "
                                    "it is not taken over")
-    try:
-        entry = grp.getgrnam(group)
-    except KeyError:
-        entry = None
     if entry is not None:
         # The server's group reads the TLS key and the password hash: nobody else may be in it.
-        others = sorted((set(entry.gr_mem) | {p.pw_name for p in pwd.getpwall() if p.pw_gid == entry.gr_gid}) - {user})
+        others = sorted(set(entry["members"] + entry["primary_of"]) - {user})
         if others:
             raise _safepath.UnsafePath(f"account.group {group} is shared with {', '.join(others)}: it is not taken over")
     actions = []
@@ -150,18 +145,20 @@ def ensure_account(module, account: dict) -> list[str]:
         _change(module, ["useradd", "--system", "--gid", group, "--home-dir", home, "--no-create-home",
                          "--shell", shell, "--comment", account["comment"], user], "account.user")
         return actions
-    options = []
-    if entry is None or person["gid"] != entry.gr_gid:
-        options += ["--gid", group]
+    # (usermod's option, the value, the module's option it comes from), where the user differs.
+    changes = []
+    if entry is None or person["gid"] != entry["gid"]:
+        changes.append(("gid", group, "account.group"))
     if person["home"] != home:
-        options += ["--home", home]  # Without --move-home: the paths make the new home.
+        changes.append(("home", home, "account.home"))  # Without --move-home: the paths make the new home.
     if person["shell"] != shell:
-        options += ["--shell", shell]
-    if options:
-        changed = [option[2:] for option in options[::2]]
-        actions.append(f"set the {' and '.join(changed)} of user {user}")
-        _change(module, ["usermod", "--comment", account["comment"]] + options + [user],
-                " and ".join(f"account.{'group' if name == 'gid' else name}" for name in changed))
+        changes.append(("shell", shell, "account.shell"))
+    if changes:
+        actions.append(f"set the {' and '.join(change[0] for change in changes)} of user {user}")
+        argv = ["usermod", "--comment", account["comment"]]
+        for name, value, _option in changes:
+            argv += [f"--{name}", value]
+        _change(module, argv + [user], " and ".join(change[2] for change in changes))
     return actions
 
 
