@@ -135,8 +135,8 @@ def phases(run):
     wall = [r["wall"] for r in run.tasks]
     beside = run.tasks[start:end + 1]
 
-    def walls(*starts):
-        return round(sum(r["wall"] for r in run.tasks if r["task"].split(" : ", 1)[-1].startswith(starts)), 2)
+    def walls(*parts):
+        return round(sum(r["wall"] for r in named(run, parts)), 2)
 
     # ansible-playbook's start and end (the run's wall beyond its tasks') count before.
     return {"before_install_s": round(run.wall - sum(wall[start:]), 2),
@@ -178,8 +178,13 @@ LEAST = ("Validating arguments against arg spec", "Gather the facts the role nee
          "Decide whether the host is as a converged run left it")
 
 
+def named(run, parts):
+    """The run's task rows whose name holds one of ``parts``."""
+    return [r for r in run.tasks if any(part in r["task"] for part in parts)]
+
+
 def least_tasks(run):
-    rows = [r for r in run.tasks if any(part in r["task"] for part in LEAST)]
+    rows = named(run, LEAST)
     return {"wall_s": sum(r["wall"] for r in rows), "controller_cpu_s": sum(r["controller_cpu"] for r in rows),
             "host_cpu_s": sum(r["host_cpu"] for r in rows), "tasks": [r["task"] for r in rows]}
 
