@@ -77,15 +77,18 @@ def converged_host(setting: str, name: str, seconds: list[str], floors: str = ""
 
 
 def fleet(count: int, setting: str = "ssh-recommended", extra: dict | None = None, reruns: tuple = (), lock: bool = False,
-          first_over_docker: bool = False, floors: bool = False):
+          first_over_docker: bool = False, floors: bool = False, fqcn_reruns: tuple = ()):
     """`count` fresh hosts converged at once (forks = count), then re-run with each strategy of
     `reruns`. With `first_over_docker` the first converge is set-up (the docker connection costs
-    the controller less), and only the re-runs are the figure. With `floors`, Ansible's own costs
-    per host on the same hosts after the re-runs (tests/bench/floors.py)."""
+    the controller less), and only the re-runs are the figure. `fqcn_reruns`: `linear` re-runs with
+    each of these settings, the inventory naming the connection `ansible.builtin.ssh`. With
+    `floors`, Ansible's own costs per host on the same hosts after the re-runs (tests/bench/floors.py)."""
     names = [f"nbops-bench-f{count}-{i}" for i in range(count)]
     start(names)
     docker_inv = inventory(names, "docker", extra)
     inv = inventory(names, "ssh", extra)
+    # In the same directory as `inv`: the private CA's default paths, in the inputs' digest, follow it.
+    fqcn_inv = inventory(names, "ssh-fqcn", extra)
     result = {}
     try:
         prepare(docker_inv, names)
@@ -100,12 +103,15 @@ def fleet(count: int, setting: str = "ssh-recommended", extra: dict | None = Non
         for strategy in reruns:
             result[f"rerun_{strategy}"] = playbook(inv, DEPLOY, names, setting, forks=count,
                                                    extra_env={"ANSIBLE_STRATEGY": strategy})
+        for each in fqcn_reruns:
+            result[f"rerun_fqcn_{each}"] = playbook(fqcn_inv, DEPLOY, names, each, forks=count,
+                                                    extra_env={"ANSIBLE_STRATEGY": "linear"})
         if floors:
             result["floors"] = fleet_floors(inv, names)
         return result
     finally:
-        os.unlink(inv)
-        os.unlink(docker_inv)
+        for path in (inv, fqcn_inv, docker_inv):
+            os.unlink(path)
         destroy(names)
 
 
@@ -194,7 +200,8 @@ def e32(figures):
     # The 32 servers of the set-up start at once on the machine's cores, where a real fleet's hosts
     # each have their own: with the role's 60 s the health gates failed (23:19 on 1 December, every
     # host "nothing listens on port 8888 yet" at 60 s, load average 170).
-    runs = fleet(32, extra={"notebook_health_timeout": 600}, reruns=("linear", "free"), first_over_docker=True, floors=True)
+    runs = fleet(32, extra={"notebook_health_timeout": 600}, reruns=("linear", "free"), first_over_docker=True, floors=True,
+                 fqcn_reruns=("ssh-recommended-no-preload", "ssh-recommended"))
     for strategy in ("linear", "free"):
         run = runs[f"rerun_{strategy}"]
         figures[f"e32_{strategy}_s"] = run.wall
@@ -208,6 +215,13 @@ def e32(figures):
               f"(<= {TARGETS['e32_wall_per_host_s']}), {run.controller_cpu / 32:.2f} controller cpu-s per host "
               f"(<= {TARGETS['e32_controller_cpu_per_host_s']}), {run.host_cpu / 32:.2f} host cpu-s per host, "
               f"{task_count(run)} tasks, machine {run.machine_busy:.0%} busy", flush=True)
+    # The inventory naming the connection by its full name: without and with the preload callback.
+    for setting, key in (("ssh-recommended-no-preload", "e32_fqcn_no_preload"), ("ssh-recommended", "e32_fqcn")):
+        run = runs[f"rerun_fqcn_{setting}"]
+        figures.update({f"{key}_s": run.wall, f"{key}_changed": run.changed, f"{key}_wall_per_host_s": run.wall / 32,
+                        f"{key}_controller_cpu_per_host_s": run.controller_cpu / 32})
+        print(f"e32 re-run (linear), ansible_connection ansible.builtin.ssh, {setting}: {run.wall:.1f} s, changed={run.changed}, "
+              f"{run.wall / 32:.2f} s and {run.controller_cpu / 32:.2f} controller cpu-s per host", flush=True)
     figures["e32_where_cpu_went"] = [
         {"task": r["task"], "controller_cpu_per_host": round(r["controller_cpu"] / 32, 4), "host_cpu_per_host": round(r["host_cpu"] / 32, 4),
          "wall": r["wall"]} for r in runs["rerun_linear"].tasks]
@@ -398,6 +412,11 @@ def fleets(f, t):
         print(f"e32 re-run ({strategy:6}), wall per host               {f[f'e32_{strategy}_wall_per_host_s']:6.2f} s   <= {t['e32_wall_per_host_s']} s")
         print(f"e32 re-run ({strategy:6}), controller CPU per host     {f[f'e32_{strategy}_controller_cpu_per_host_s']:6.2f} s   "
               f"<= {t['e32_controller_cpu_per_host_s']} s")
+    if "e32_fqcn_controller_cpu_per_host_s" in f:
+        print(f"e32 re-run (linear), inventory naming ansible.builtin.ssh: {f['e32_fqcn_no_preload_wall_per_host_s']:.2f} s and "
+              f"{f['e32_fqcn_no_preload_controller_cpu_per_host_s']:.2f} controller cpu-s per host without "
+              f"nbops.jupyter.connection_preload, {f['e32_fqcn_wall_per_host_s']:.2f} s and "
+              f"{f['e32_fqcn_controller_cpu_per_host_s']:.2f} with it")
     print(f"d8 bytes from the index: {f['d8_index_bytes'] / 1e6:.0f} MB online, "
           f"{f['d8_wheelhouse_index_bytes'] / 1e6:.0f} MB with a lock and wheelhouse "
           f"({f['d8_wheelhouse_converge_index_bytes'] / 1e6:.1f} MB of it during the converge)")

@@ -26,16 +26,21 @@ CALLBACKS = Path(__file__).resolve().parent / "callbacks"
 # Connection settings, side by side. Ansible's defaults: no pipelining, and ssh_args
 # "-C -o ControlMaster=auto -o ControlPersist=60s". What many ansible.cfg files end up with after
 # setting ssh_args for something else: no ControlPersist. What the README recommends: pipelining
-# on, ControlPersist kept (sudo on Debian has no requiretty, so pipelining works with become).
+# on, ControlPersist kept (sudo on Debian has no requiretty, so pipelining works with become), and
+# the collection's callback that loads the hosts' connection plugin before Ansible forks its
+# workers (it matters where an inventory names the plugin by its full name, `ssh-fqcn` in hosts.py).
+# A setting's ANSIBLE_CALLBACKS_ENABLED is added to the bench's own profiling callbacks.
+_RECOMMENDED = {"ANSIBLE_PIPELINING": "true", "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=auto -o ControlPersist=60s",
+                "ANSIBLE_CALLBACKS_ENABLED": "nbops.jupyter.connection_preload"}
 SETTINGS = {
     "docker": {"ANSIBLE_PIPELINING": "true"},
     "ssh-defaults": {},
     "ssh-no-controlpersist": {"ANSIBLE_SSH_ARGS": "-C"},
-    "ssh-recommended": {"ANSIBLE_PIPELINING": "true", "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=auto -o ControlPersist=60s"},
+    "ssh-recommended": _RECOMMENDED,
+    "ssh-recommended-no-preload": {k: v for k, v in _RECOMMENDED.items() if k != "ANSIBLE_CALLBACKS_ENABLED"},
     # The same with a fact cache: a re-run takes the facts of the last run instead of asking the host.
-    "ssh-factcache": {"ANSIBLE_PIPELINING": "true", "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=auto -o ControlPersist=60s",
-                      "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(OUT / "facts"),
-                      "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "86400"},
+    "ssh-factcache": {**_RECOMMENDED, "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.jsonfile",
+                      "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(OUT / "facts"), "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "86400"},
 }
 
 
@@ -100,13 +105,14 @@ def playbook(inv: str, path: Path, names: list[str], setting: str = "docker", fo
     control = tempfile.mkdtemp(prefix="cp-", dir=OUT)  # a cold start: no SSH master of an earlier run
     profile = Path(control) / "tasks.json"
     # Only SETTINGS decide the connection: nothing of the caller's environment.
-    base = {k: v for k, v in os.environ.items() if k not in ("ANSIBLE_PIPELINING", "ANSIBLE_SSH_ARGS", "ANSIBLE_CONFIG")}
+    base = {k: v for k, v in os.environ.items() if k not in ("ANSIBLE_PIPELINING", "ANSIBLE_SSH_ARGS", "ANSIBLE_CONFIG",
+                                                                "ANSIBLE_TRANSPORT", "NBOPS_CONNECTION_PRELOAD")}
+    settings = {**SETTINGS[setting], **(extra_env or {})}
+    callbacks = ",".join(filter(None, ["ansible.posix.profile_tasks,cpu_tasks", settings.pop("ANSIBLE_CALLBACKS_ENABLED", "")]))
     env = {**base, "ANSIBLE_FORKS": str(forks), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOST_KEY_CHECKING": "false",
            "ANSIBLE_SSH_CONTROL_PATH_DIR": control, "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
-           "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks,cpu_tasks",
-           "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "12",
-           "BENCH_CPU_CGROUPS": json.dumps(paths), "BENCH_CPU_OUT": str(profile),
-           **SETTINGS[setting], **(extra_env or {})}
+           "ANSIBLE_CALLBACKS_ENABLED": callbacks, "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "12",
+           "BENCH_CPU_CGROUPS": json.dumps(paths), "BENCH_CPU_OUT": str(profile), **settings}
     host0, ctl0, ticks0, rx0, began = cgroup_seconds(paths), _children_cpu(), machine_ticks(), received_bytes(), time.monotonic()
     proc = subprocess.run([str(ANSIBLE), "-i", inv, str(path)], capture_output=True, text=True, env=env, check=False)
     wall = time.monotonic() - began
