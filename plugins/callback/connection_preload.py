@@ -18,7 +18,7 @@ description:
     ansible-lint's FQCN rule asks) or a collection's plugin (C(community.docker.docker),
     C(amazon.aws.aws_ssm)) makes each worker resolve another name, and read the documentation
     again. For C(ssh) that is about 26 ms of the controller's CPU for every task on every host that
-    is not skipped (profiled on this collection's converged re-run: 48 such workers, 1.26 s).
+    is not skipped (profiled on this collection's converged re-run, where 48 such workers took 1.26 s).
   - At the start of each play this callback loads, in the parent, under the names the workers
     resolve, the connection plugins the play's hosts use. The workers forked after that inherit
     them.
