@@ -15,9 +15,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from ansible_collections.nbops.jupyter.plugins.callback import connection_preload
 from ansible_collections.nbops.jupyter.plugins.callback.connection_preload import CallbackModule, connection_names
 
 _ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+# The directory holding ansible_collections/nbops/jupyter, as this test imported the collection.
+_COLLECTIONS = Path(connection_preload.__file__).parents[5]
 _LOADED = "Loaded config def from plugin (connection/ansible_collections.ansible.builtin.plugins.connection.local)"
 _PLAY = """\
 - hosts: all
@@ -44,7 +47,7 @@ def _loads(tmp_path, callbacks: str, where: str = "inventory", env: dict | None 
     play.write_text(_PLAY)
     run_env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "NBOPS_"))}
     run_env.update(ANSIBLE_DEBUG="1", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
-                   ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(p for p in sys.path if p.endswith("collections")),
+                   ANSIBLE_COLLECTIONS_PATH=str(_COLLECTIONS),
                    ANSIBLE_CALLBACKS_ENABLED=callbacks, **(env or {}))
     run = subprocess.run([str(_ANSIBLE_PLAYBOOK), "-i", str(inventory), str(play)], capture_output=True, text=True,
                          env=run_env, cwd=tmp_path, check=False)
