@@ -1,5 +1,6 @@
-# SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, nbops.jupyter contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ name: connection_preload
 type: aggregate
 short_description: Loads the play's connection plugins once, before ansible-playbook forks its workers
 version_added: 0.4.0
-author: nbops.jupyter contributors
+author: nbops.jupyter contributors (@nbops)
 description:
   - C(ansible-playbook) runs each task on each host in a worker process it forks for that task. The
     worker loads the host's connection plugin and, where the parent process has not, reads the

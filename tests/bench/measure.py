@@ -105,8 +105,8 @@ def playbook(inv: str, path: Path, names: list[str], setting: str = "docker", fo
     control = tempfile.mkdtemp(prefix="cp-", dir=OUT)  # a cold start: no SSH master of an earlier run
     profile = Path(control) / "tasks.json"
     # Only SETTINGS decide the connection: nothing of the caller's environment.
-    base = {k: v for k, v in os.environ.items() if k not in ("ANSIBLE_PIPELINING", "ANSIBLE_SSH_ARGS", "ANSIBLE_CONFIG",
-                                                                "ANSIBLE_TRANSPORT", "NBOPS_CONNECTION_PRELOAD")}
+    caller_only = ("ANSIBLE_PIPELINING", "ANSIBLE_SSH_ARGS", "ANSIBLE_CONFIG", "ANSIBLE_TRANSPORT", "NBOPS_CONNECTION_PRELOAD")
+    base = {k: v for k, v in os.environ.items() if k not in caller_only}
     settings = {**SETTINGS[setting], **(extra_env or {})}
     callbacks = ",".join(filter(None, ["ansible.posix.profile_tasks,cpu_tasks", settings.pop("ANSIBLE_CALLBACKS_ENABLED", "")]))
     env = {**base, "ANSIBLE_FORKS": str(forks), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOST_KEY_CHECKING": "false",
