@@ -25,7 +25,7 @@ description:
     them.
   - The plugins it loads are the play's own connection (its C(connection) keyword, C(-c), or
     C(DEFAULT_TRANSPORT)); the C(ansible_connection) of the play's C(vars), and every one the
-    inventory sets on a host or a group; and those in O(connections).
+    inventory sets on a host the play targets or on one of its groups; and those in O(connections).
   - It changes no task's result and prints nothing. A name it cannot load is left to the worker,
     which reports it as it would without this callback.
   - Enable it in C(ansible.cfg) (C(callbacks_enabled = nbops.jupyter.connection_preload)), or with
@@ -66,15 +66,24 @@ def _named(value) -> bool:
     return isinstance(value, str) and bool(value) and "{" not in value
 
 
+def _play_hosts(play, inventory) -> list:
+    """The hosts the play targets (its `hosts`, within --limit); all the inventory's where that fails."""
+    try:
+        return inventory.get_hosts(play.hosts)
+    except Exception:  # pylint: disable=broad-exception-caught
+        return list(inventory.hosts.values())
+
+
 def connection_names(play, extra=()) -> list:
     """The connection plugins `play`'s workers load, qualified as they resolve them: the play's
-    connection, the ansible_connection of its vars and of the inventory's hosts and groups, `extra`."""
+    connection, the ansible_connection of its vars and of its hosts and their groups, `extra`."""
     names = {C.DEFAULT_TRANSPORT, play.connection, (getattr(play, "vars", None) or {}).get("ansible_connection"), *extra}
     # The inventory's own variables (not those of vars plugins, such as group_vars files: `extra`).
     inventory = getattr(getattr(play, "_variable_manager", None), "_inventory", None)
     if inventory is not None:
-        for entity in list(inventory.hosts.values()) + list(inventory.groups.values()):
-            names.add(entity.vars.get("ansible_connection"))
+        for host in _play_hosts(play, inventory):
+            for entity in [host, *host.get_groups()]:
+                names.add(entity.vars.get("ansible_connection"))
     return sorted({_qualified(name) for name in names if _named(name)})
 
 

@@ -71,19 +71,38 @@ def test_a_connection_set_in_group_vars_files_is_preloaded_when_named_in_the_opt
                   {"NBOPS_CONNECTION_PRELOAD": "ansible.builtin.local"}) == 1
 
 
-def _play(connection=None, play_vars=None, hosts=(), groups=()):
-    inventory = SimpleNamespace(hosts={n: SimpleNamespace(vars=v) for n, v in hosts},
-                                groups={n: SimpleNamespace(vars=v) for n, v in groups})
-    return SimpleNamespace(connection=connection, vars=play_vars or {}, _variable_manager=SimpleNamespace(_inventory=inventory))
+class _Entity(SimpleNamespace):
+    def get_groups(self):
+        return self.groups
+
+
+class _Inventory(SimpleNamespace):
+    def get_hosts(self, pattern):
+        return [host for name, host in self.hosts.items() if name in pattern]
+
+
+def _play(connection=None, play_vars=None, targets=(), hosts=(), groups=()):
+    """A play on `targets` of an inventory of `hosts` (name, vars, group names) and `groups` (name, vars)."""
+    group_objects = {name: _Entity(vars=v) for name, v in groups}
+    inventory = _Inventory(hosts={n: _Entity(vars=v, groups=[group_objects[g] for g in gs]) for n, v, gs in hosts},
+                           groups=group_objects)
+    return SimpleNamespace(connection=connection, vars=play_vars or {}, hosts=list(targets),
+                           _variable_manager=SimpleNamespace(_inventory=inventory))
 
 
 def test_names_are_qualified_as_workers_resolve_them():
-    play = _play("smart", {"ansible_connection": "psrp"},
-                 hosts=[("a", {"ansible_connection": "community.docker.docker"}), ("b", {})],
+    play = _play("smart", {"ansible_connection": "psrp"}, targets=["a", "b"],
+                 hosts=[("a", {"ansible_connection": "community.docker.docker"}, ["all"]), ("b", {}, ["all", "web"])],
                  groups=[("all", {"ansible_connection": "paramiko_ssh"}), ("web", {"ansible_connection": "{{ conn }}"})])
     assert connection_names(play, ["kubectl"]) == [
         "ansible.builtin.kubectl", "ansible.builtin.paramiko_ssh", "ansible.builtin.psrp", "ansible.builtin.ssh",
         "community.docker.docker"]
+
+
+def test_only_the_hosts_the_play_targets_and_their_groups_count():
+    play = _play(targets=["a"], hosts=[("a", {}, ["web"]), ("b", {"ansible_connection": "community.docker.docker"}, ["db"])],
+                 groups=[("web", {"ansible_connection": "local"}), ("db", {"ansible_connection": "winrm"})])
+    assert connection_names(play) == ["ansible.builtin.local", "ansible.builtin.ssh"]
 
 
 def test_a_play_without_inventory_or_connection_still_gets_the_default():
