@@ -56,8 +56,12 @@ from ansible.plugins.loader import connection_loader
 _BUILTIN = "ansible.builtin."
 
 
+# Names the loader maps to another plugin (loader.py's aliases), which it applies to short names only.
+_ALIASES = {"smart": "ssh", "paramiko": "paramiko_ssh"}
+
+
 def _qualified(name: str) -> str:
-    name = "ssh" if name == "smart" else name
+    name = _ALIASES.get(name, name)
     return name if "." in name else _BUILTIN + name
 
 
@@ -94,9 +98,14 @@ class CallbackModule(CallbackBase):
     CALLBACK_NEEDS_ENABLED = True
 
     def v2_playbook_on_play_start(self, play):
-        for name in connection_names(play, self.get_option("connections")):
+        # A speed-up never fails a run: what is wrong here, a worker reports as it would without it.
+        try:
+            names = connection_names(play, self.get_option("connections"))
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            self._display.vvv(f"connection_preload: no names: {error}")
+            return
+        for name in names:
             try:
                 connection_loader.get(name, class_only=True)
             except Exception as error:  # pylint: disable=broad-exception-caught
-                # A speed-up never fails a run: the worker loads it again and reports what is wrong.
                 self._display.vvv(f"connection_preload: {name} not loaded here: {error}")

@@ -91,12 +91,11 @@ def _play(connection=None, play_vars=None, targets=(), hosts=(), groups=()):
 
 
 def test_names_are_qualified_as_workers_resolve_them():
-    play = _play("smart", {"ansible_connection": "psrp"}, targets=["a", "b"],
+    play = _play("smart", {"ansible_connection": "paramiko"}, targets=["a", "b"],
                  hosts=[("a", {"ansible_connection": "community.docker.docker"}, ["all"]), ("b", {}, ["all", "web"])],
                  groups=[("all", {"ansible_connection": "paramiko_ssh"}), ("web", {"ansible_connection": "{{ conn }}"})])
     assert connection_names(play, ["kubectl"]) == [
-        "ansible.builtin.kubectl", "ansible.builtin.paramiko_ssh", "ansible.builtin.psrp", "ansible.builtin.ssh",
-        "community.docker.docker"]
+        "ansible.builtin.kubectl", "ansible.builtin.paramiko_ssh", "ansible.builtin.ssh", "community.docker.docker"]
 
 
 def test_only_the_hosts_the_play_targets_and_their_groups_count():
@@ -114,3 +113,5 @@ def test_a_name_that_does_not_load_is_left_to_the_worker():
     callback.get_option = lambda name: ["no.such.connection", "bad name"]
     # No exception: a worker that needs it reports it as it would without the callback.
     callback.v2_playbook_on_play_start(_play())
+    # Nor from an ansible_connection that is no name at all.
+    callback.v2_playbook_on_play_start(_play(targets=["a"], hosts=[("a", {"ansible_connection": ["ssh"]}, [])]))
