@@ -46,7 +46,9 @@ def _loads(tmp_path, callbacks: str, where: str = "inventory", env: dict | None 
     play = tmp_path / "play.yml"
     play.write_text(_PLAY)
     run_env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "NBOPS_"))}
-    run_env.update(ANSIBLE_DEBUG="1", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
+    # Every state directory in tmp_path: nothing of the run in the user's ~/.ansible.
+    run_env.update(ANSIBLE_DEBUG="1", ANSIBLE_NOCOLOR="1", ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+                   ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_REMOTE_TMP=str(tmp_path / "remote-tmp"),
                    ANSIBLE_COLLECTIONS_PATH=str(_COLLECTIONS),
                    ANSIBLE_CALLBACKS_ENABLED=callbacks, **(env or {}))
     run = subprocess.run([str(_ANSIBLE_PLAYBOOK), "-i", str(inventory), str(play)], capture_output=True, text=True,
