@@ -185,9 +185,10 @@ LEAST = ("Validating arguments against arg spec", "Gather the facts the role nee
 
 
 # Besides those, what a converged run of this role must still do: check the secrets (which count in
-# no digest), dispatch notebook_instances, end the role; and the deploy playbook's message with the URL.
-MUST = LEAST + ("Check the password, the other secrets", "Deploy each server of notebook_instances", "End here",
-                "Show the URL and the certificate fingerprint")
+# no digest), dispatch notebook_instances, publish where the server is, end the role; and the deploy
+# playbook's message with the URL.
+MUST = LEAST + ("Check the password, the other secrets", "Deploy each server of notebook_instances",
+                "Publish where the server is", "End here", "Show the URL and the certificate fingerprint")
 
 
 def named(run, parts):
@@ -262,7 +263,7 @@ def e32_floors(f):
           f"measured them): {least:.2f} controller cpu-s per host (<= {TARGETS['e32_controller_cpu_per_host_s']}), "
           f"{(least + host) / CORES:.2f} s of wall per host with the host's CPU (<= {TARGETS['e32_wall_per_host_s']})", flush=True)
     print(f"e32 with what a converged run must still do (the least design, the secrets' check, notebook_instances' "
-          f"dispatch, the role's end, the playbook's message with the URL, ansible-playbook's start): {must:.2f} controller "
+          f"dispatch, publishing, the role's end, the playbook's message with the URL, ansible-playbook's start): {must:.2f} controller "
           f"cpu-s per host, {(must + host) / CORES:.2f} s of wall per host with the host's CPU "
           f"({len(f['e32_must_tasks']['tasks'])} task rows)", flush=True)
 
